@@ -1,0 +1,403 @@
+//! Orchestration: one run (start the server, place the calls, sample the process, gather
+//! the figures), a sweep of runs at rising load, and the side-by-side with Pipecat.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use voxgate_bridge::Format;
+
+use crate::call::{CallOutcome, Script, WireClip};
+use crate::clips::Clip;
+use crate::elks::{Connect, ElksLeg};
+use crate::procstat::{self, Sample};
+use crate::report::{Machine, Playout, Resources, Summary, Sweep};
+use crate::server::{self, PipecatSpec, Providers, Spawned, VoxgateSpec};
+use crate::stats::Percentiles;
+use crate::twilio::TwilioLeg;
+
+/// Which server answers the calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServerKind {
+    /// voxgate over the 46elks Realtime protocol.
+    Voxgate,
+    /// The Pipecat bot (`benches/pipecat/bot.py`) over Twilio Media Streams.
+    Pipecat,
+}
+
+impl ServerKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Voxgate => "voxgate",
+            Self::Pipecat => "pipecat",
+        }
+    }
+}
+
+/// One run's settings.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Who answers.
+    pub server: ServerKind,
+    /// Concurrent calls.
+    pub calls: usize,
+    /// How long each call talks.
+    pub duration: Duration,
+    /// voxgate's engines (Pipecat always runs the fixed equivalents).
+    pub providers: Providers,
+    /// voxgate's wire format (Pipecat's Twilio leg is always μ-law).
+    pub format: Format,
+    /// Every n-th turn barges in; 0 for never.
+    pub barge_in_every: usize,
+    /// Calls start spread over this long.
+    pub ramp: Duration,
+    /// An already-running voxgate: its 46elks WebSocket URL (with token) and, optionally,
+    /// its process id and events log.
+    pub target: Option<Target>,
+    /// How to start voxgate.
+    pub voxgate_binary: PathBuf,
+    /// `models_dir` for a started voxgate.
+    pub models: PathBuf,
+    /// How to start the Pipecat bot.
+    pub pipecat: PipecatSpec,
+    /// Where the started server keeps its files.
+    pub work_dir: PathBuf,
+}
+
+/// A server the harness did not start.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The WebSocket URL calls go to.
+    pub ws_url: String,
+    /// Its process id, for CPU and memory.
+    pub pid: Option<u32>,
+    /// Its events log, for server-added latency.
+    pub events: Option<PathBuf>,
+}
+
+/// Places `config.calls` calls and measures them.
+///
+/// # Errors
+///
+/// When the server cannot be started; individual call failures are counted instead.
+pub async fn run(config: &RunConfig, clips: &[Clip]) -> anyhow::Result<Summary> {
+    std::fs::create_dir_all(&config.work_dir)?;
+    let spawned = start(config).await?;
+    let (ws_url, pid, events) = match (&spawned, &config.target) {
+        (Some(s), _) => (s.ws_url.clone(), Some(s.pid), Some(s.events.clone())),
+        (None, Some(t)) => (t.ws_url.clone(), t.pid, t.events.clone()),
+        (None, None) => anyhow::bail!("no server to call"),
+    };
+    let format = match config.server {
+        ServerKind::Voxgate => config.format,
+        ServerKind::Pipecat => Format::Ulaw,
+    };
+    let wire = Arc::new(encode(clips, format)?);
+    let idle = pid.map(procstat::sample).transpose()?;
+
+    let start = Instant::now();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sampler = pid.map(|pid| tokio::spawn(sample_until(pid, stopped)));
+    let mut calls = Vec::with_capacity(config.calls);
+    for i in 0..config.calls {
+        let offset = config.ramp.mul_f64(i as f64 / config.calls.max(1) as f64);
+        let script = Script {
+            duration: config.duration,
+            barge_in_every: config.barge_in_every,
+            pause: Duration::from_millis(300 + (i as u64 * 37) % 400),
+            patience: Duration::from_secs(15),
+        };
+        let (url, wire, kind) = (ws_url.clone(), Arc::clone(&wire), config.server);
+        calls.push(tokio::spawn(async move {
+            tokio::time::sleep_until((start + offset).into()).await;
+            one_call(kind, &url, i, &wire, script).await
+        }));
+    }
+    let mut outcomes = Vec::with_capacity(calls.len());
+    for call in calls {
+        outcomes.push(call.await.unwrap_or_else(|e| CallOutcome {
+            failed: Some(format!("call task: {e}")),
+            ..CallOutcome::default()
+        }));
+    }
+    let _ = stop.send(());
+    let samples = match sampler {
+        Some(task) => task.await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    drop(spawned);
+    let figures = match events {
+        Some(path) => server::read_events(&path)?,
+        None => server::TurnFigures::default(),
+    };
+    let steady = (
+        start + config.ramp + Duration::from_secs(3),
+        start + config.duration,
+    );
+    Ok(summarize(
+        config, format, &outcomes, &figures, idle, &samples, steady,
+    ))
+}
+
+async fn start(config: &RunConfig) -> anyhow::Result<Option<Spawned>> {
+    if config.target.is_some() {
+        return Ok(None);
+    }
+    let dir = config
+        .work_dir
+        .join(format!("{}-{}", config.server.name(), config.calls));
+    std::fs::create_dir_all(&dir)?;
+    let spawned = match config.server {
+        ServerKind::Voxgate => {
+            let spec = VoxgateSpec {
+                binary: config.voxgate_binary.clone(),
+                models: config.models.clone(),
+                providers: config.providers,
+                slots: config.calls + 8,
+                format: config.format.to_string(),
+            };
+            server::spawn_voxgate(&spec, &dir).await?
+        }
+        ServerKind::Pipecat => server::spawn_pipecat(&config.pipecat, &dir).await?,
+    };
+    Ok(Some(spawned))
+}
+
+/// The clips in the wire `format`.
+fn encode(clips: &[Clip], format: Format) -> anyhow::Result<Vec<WireClip>> {
+    clips
+        .iter()
+        .map(|c| {
+            let samples = voxgate_bridge::caller::convert(&c.samples, c.rate, format.rate())?;
+            let mut bytes = vec![0u8; samples.len() * format.bytes_per_sample()];
+            format.encode(&samples, &mut bytes)?;
+            Ok(WireClip {
+                name: c.name.clone(),
+                bytes,
+                onset: c.onset,
+                end: c.end,
+            })
+        })
+        .collect()
+}
+
+async fn one_call(
+    kind: ServerKind,
+    url: &str,
+    i: usize,
+    clips: &[WireClip],
+    script: Script,
+) -> CallOutcome {
+    let callid = format!("bench{i:05}");
+    let failed = |e: anyhow::Error| CallOutcome {
+        failed: Some(format!("{callid}: {e:#}")),
+        ..CallOutcome::default()
+    };
+    match kind {
+        ServerKind::Voxgate => match ElksLeg::connect(url, &callid).await {
+            Ok(Connect::Answered(leg)) => {
+                named(&callid, crate::call::run(*leg, clips, script, i).await)
+            }
+            Ok(Connect::Refused) => CallOutcome {
+                refused: true,
+                ..CallOutcome::default()
+            },
+            Err(e) => failed(e),
+        },
+        ServerKind::Pipecat => match TwilioLeg::connect(url, &callid).await {
+            Ok(leg) => named(&callid, crate::call::run(leg, clips, script, i).await),
+            Err(e) => failed(e),
+        },
+    }
+}
+
+/// Prefixes a failure with the call id.
+fn named(callid: &str, mut outcome: CallOutcome) -> CallOutcome {
+    if let Some(f) = outcome.failed.take() {
+        outcome.failed = Some(format!("{callid}: {f}"));
+    }
+    outcome
+}
+
+/// Samples `pid` every 250 ms until `stop` fires or the process is gone.
+async fn sample_until(pid: u32, mut stop: tokio::sync::oneshot::Receiver<()>) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = &mut stop => return samples,
+            _ = tick.tick() => match procstat::sample(pid) {
+                Ok(s) => samples.push(s),
+                Err(_) => return samples,
+            },
+        }
+    }
+}
+
+/// Puts a run's figures together.
+fn summarize(
+    config: &RunConfig,
+    format: Format,
+    outcomes: &[CallOutcome],
+    figures: &server::TurnFigures,
+    idle: Option<Sample>,
+    samples: &[Sample],
+    steady: (Instant, Instant),
+) -> Summary {
+    let all = |f: fn(&CallOutcome) -> &Vec<Duration>| -> Vec<Duration> {
+        outcomes.iter().flat_map(|o| f(o).iter().copied()).collect()
+    };
+    let v2v = all(|o| &o.voice_to_voice);
+    let barge = all(|o| &o.barge_in);
+    let mut latency = std::collections::BTreeMap::new();
+    latency.insert("voice_to_voice".to_owned(), Percentiles::of(&v2v));
+    latency.insert("barge_in_reaction".to_owned(), Percentiles::of(&barge));
+    latency.insert(
+        "server_added".to_owned(),
+        Percentiles::of(&figures.server_added),
+    );
+    for (name, values) in &figures.stages {
+        if !values.is_empty() {
+            latency.insert(format!("stage_{name}"), Percentiles::of(values));
+        }
+    }
+    let sum = |f: fn(&CallOutcome) -> usize| outcomes.iter().map(f).sum::<usize>();
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| o.failed.clone())
+        .take(5)
+        .collect();
+    let calls_failed = outcomes.iter().filter(|o| o.failed.is_some()).count();
+    let calls_refused = outcomes.iter().filter(|o| o.refused).count();
+    let playout = Playout {
+        agent_audio_s: outcomes.iter().map(|o| o.agent_audio.as_secs_f64()).sum(),
+        underruns: sum(|o| o.underruns),
+        underrun_ms: outcomes
+            .iter()
+            .map(|o| o.underrun_time.as_secs_f64() * 1e3)
+            .sum(),
+        late_frames: sum(|o| o.late_frames),
+    };
+    let ms = |v: &[Duration]| v.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    Summary {
+        server: config.server.name().to_owned(),
+        providers: match config.server {
+            ServerKind::Voxgate => config.providers.describe().to_owned(),
+            ServerKind::Pipecat => "fixed: the same zero-time ears, scripted reply and instant \
+                                   1.5 s tone mouth, as Pipecat processors"
+                .to_owned(),
+        },
+        format: format.to_string(),
+        calls: config.calls,
+        duration_s: config.duration.as_secs_f64(),
+        calls_completed: outcomes
+            .iter()
+            .filter(|o| !o.refused && o.failed.is_none())
+            .count(),
+        calls_refused,
+        calls_failed,
+        failures,
+        turns: v2v.len(),
+        unanswered: sum(|o| o.unanswered),
+        early_replies: sum(|o| o.early_replies),
+        barge_ins: barge.len(),
+        barge_ins_missed: sum(|o| o.barge_in_missed),
+        latency_ms: latency,
+        playout,
+        resources: resources(config.calls, idle, samples, steady),
+        violations: sum(|o| o.violations),
+        machine: Machine::read(),
+        voice_to_voice_ms: ms(&v2v),
+        server_added_ms: ms(&figures.server_added),
+    }
+}
+
+/// CPU over the steady window, memory at its peak.
+fn resources(
+    calls: usize,
+    idle: Option<Sample>,
+    samples: &[Sample],
+    (from, to): (Instant, Instant),
+) -> Resources {
+    let window: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.at >= from && s.at <= to)
+        .collect();
+    let (first, last) = match (window.first(), window.last()) {
+        (Some(a), Some(b)) if window.len() >= 2 => (*a, *b),
+        _ => match (samples.first(), samples.last()) {
+            (Some(a), Some(b)) => (a, b),
+            _ => return Resources::default(),
+        },
+    };
+    let cpu = procstat::cpu_percent(first, last);
+    let mb = |b: u64| b as f64 / 1024.0 / 1024.0;
+    let peak = samples.iter().map(|s| s.rss).max().unwrap_or(0);
+    let idle_rss = idle.map_or(0, |s| s.rss);
+    let calls_f = calls.max(1) as f64;
+    Resources {
+        cpu_percent: cpu,
+        cpu_percent_per_call: cpu / calls_f,
+        rss_mb_idle: mb(idle_rss),
+        rss_mb_peak: mb(peak),
+        rss_mb_per_call: mb(peak.saturating_sub(idle_rss)) / calls_f,
+        calls_per_server_core: if cpu > 0.0 {
+            calls_f / (cpu / 100.0)
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Runs `base` at `start` calls, then `factor` times more each time, until a level is not
+/// clean (see [`Summary::clean`]) or `max` is passed.
+///
+/// # Errors
+///
+/// When a server cannot be started.
+pub async fn sweep(
+    base: &RunConfig,
+    clips: &[Clip],
+    start: usize,
+    factor: f64,
+    max: usize,
+    max_p99_ms: f64,
+    mut progress: impl FnMut(&Summary),
+) -> anyhow::Result<Sweep> {
+    let mut levels = Vec::new();
+    let mut calls = start.max(1);
+    let mut best: Option<Summary> = None;
+    while calls <= max {
+        let config = RunConfig {
+            calls,
+            ..base.clone()
+        };
+        let mut summary = run(&config, clips)
+            .await
+            .with_context(|| format!("{} calls", calls))?;
+        progress(&summary);
+        let clean = summary.clean(max_p99_ms);
+        summary.voice_to_voice_ms.clear();
+        summary.server_added_ms.clear();
+        levels.push(summary.clone());
+        if !clean {
+            break;
+        }
+        best = Some(summary);
+        calls = ((calls as f64 * factor).ceil() as usize).max(calls + 1);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let max_clean = best.as_ref().map_or(0, |s| s.calls);
+    Ok(Sweep {
+        server: base.server.name().to_owned(),
+        criterion: format!(
+            "clean = no refused, failed or unanswered call, zero underruns, server-added p99 \
+             <= {max_p99_ms} ms"
+        ),
+        levels,
+        max_clean_calls: max_clean,
+        clean_calls_per_core: max_clean as f64 / cores as f64,
+        calls_per_server_core: best.map_or(0.0, |s| s.resources.calls_per_server_core),
+    })
+}

@@ -1,0 +1,47 @@
+//! Composition: the engines, the pipeline, the event bus and the bridge endpoint, built
+//! from the configuration. `serve` and `demo` share it.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use voxgate_bridge::ws::WsConfig;
+use voxgate_pipeline::Pipeline;
+use voxgate_pipeline::events::BroadcastBus;
+
+use crate::config::Config;
+use crate::{engines, secrets};
+
+/// Events kept for slow subscribers of the in-process bus.
+const BUS_CAPACITY: usize = 1024;
+
+/// Everything the HTTP router serves.
+pub(crate) struct App {
+    /// Answers 46elks calls.
+    pub(crate) pipeline: Pipeline,
+    /// Call events (started, turn completed, ended).
+    pub(crate) bus: BroadcastBus,
+    /// The 46elks WebSocket endpoint, with its token.
+    pub(crate) ws: WsConfig,
+}
+
+impl App {
+    /// Loads the engines and builds the slot pool. Blocks for the model loads.
+    pub(crate) fn build(config: &Config) -> anyhow::Result<Self> {
+        let token = secrets::bridge_token(config.bridge.token.as_deref(), &config.data_dir)?;
+        let engines = engines::load(&config.agent, &config.models_dir)?;
+        let bus = BroadcastBus::new(BUS_CAPACITY);
+        let pipeline = Pipeline::new(
+            config.agent.clone(),
+            config.bridge.session(),
+            &config.pipeline,
+            engines,
+            Arc::new(bus.clone()),
+        )
+        .context("building the call pipeline")?;
+        Ok(Self {
+            pipeline,
+            bus,
+            ws: config.bridge.ws(token),
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! # voxgate: the binary
+//!
+//! `voxgate serve` loads the configuration (a TOML file plus `VOXGATE_*` environment
+//! variables, see [`config`]), loads the agent's engines ([`engines`]), builds the call
+//! pipeline ([`app`]), binds the HTTP listener (health, metrics, the 46elks WebSocket) and
+//! serves until SIGINT or SIGTERM, then shuts down gracefully. `voxgate demo` does the same
+//! and places one simulated 46elks call against itself ([`demo`]). Later issues add the
+//! control API and the `keys` and `carrier-sim` subcommands; the wiring stays here.
+
+mod app;
+mod config;
+mod demo;
+mod engines;
+mod events_log;
+mod http;
+mod secrets;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// voxgate: a real-time voice-agent media server.
+#[derive(Debug, Parser)]
+#[command(name = "voxgate", version, about)]
+struct Cli {
+    /// Configuration file (TOML). Defaults to `voxgate.toml` in the working directory if it
+    /// exists; every key can be overridden by `VOXGATE_<KEY>` (dots become underscores).
+    #[arg(long, global = true, env = "VOXGATE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server on the configured (or embedded default) settings.
+    Serve,
+    /// Run the server, place one simulated 46elks call against it and print the
+    /// conversation with per-turn latencies; then keep serving.
+    Demo,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = config::Config::load(cli.config.as_deref(), std::env::vars())
+        .context("loading configuration")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    match cli.command {
+        Command::Serve => runtime.block_on(serve(config)),
+        Command::Demo => runtime.block_on(demo::run(config)),
+    }
+}
+
+/// Loads the engines, then binds and serves until a shutdown signal.
+async fn serve(config: config::Config) -> anyhow::Result<()> {
+    let app = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || app::App::build(&config)).await??
+    };
+    if let Some(path) = &config.events.log {
+        events_log::spawn(&app.bus, path).await?;
+    }
+    let listener = http::bind(config.http.listen).await?;
+    http::serve(listener, http::router(Some(&app))).await
+}
