@@ -1,12 +1,14 @@
 //! SmolLM2-135M-Instruct on llama.cpp: it loads, streams text for a greeting, and stops
 //! generating when the stream is dropped.
 //!
+//! Every test loads its own brain (about 0.2 s) and drops it at the end: dropping joins the
+//! worker, so no llama.cpp call runs while the test process exits.
+//!
 //! Needs `--features llama` and `scripts/setup` (the GGUF file in `models/smollm2`). The
 //! model is too small to assert on what it says; only that it says something.
 #![cfg(feature = "llama")]
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -16,18 +18,13 @@ use voxgate_pipeline::providers::{Brain, BrainEvent, Message, Role};
 /// Tokens per reply at most.
 const MAX_TOKENS: u32 = 400;
 
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn brain() -> &'static LlamaBrain {
-    static BRAIN: OnceLock<LlamaBrain> = OnceLock::new();
-    BRAIN.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
-        let started = Instant::now();
-        let brain = LlamaBrain::load(&path, 2, MAX_TOKENS).expect("llama (run scripts/setup)");
-        eprintln!("SmolLM2-135M loaded in {:?}", started.elapsed());
-        brain
-    })
+fn brain() -> LlamaBrain {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let started = Instant::now();
+    let brain = LlamaBrain::load(&path, 2, MAX_TOKENS).expect("llama (run scripts/setup)");
+    eprintln!("SmolLM2-135M loaded in {:?}", started.elapsed());
+    brain
 }
 
 fn conversation(user: &str) -> Vec<Message> {
@@ -49,9 +46,9 @@ fn text_of(event: BrainEvent) -> String {
 
 #[tokio::test]
 async fn streams_a_reply_to_a_greeting() {
-    let _serial = SERIAL.lock().await;
+    let brain = brain();
     let started = Instant::now();
-    let mut stream = brain().reply(&conversation("Hello! How are you today?"));
+    let mut stream = brain.reply(&conversation("Hello! How are you today?"));
     let mut pieces = Vec::new();
     let mut first = None;
     while let Some(event) = stream.next().await {
@@ -76,11 +73,11 @@ async fn streams_a_reply_to_a_greeting() {
 
 #[tokio::test]
 async fn dropping_the_stream_stops_generation() {
-    let _serial = SERIAL.lock().await;
+    let brain = brain();
     let long = conversation("Write a long story about a dragon who lives in a castle.");
     // The full reply (greedy, so the same every time) and how long it takes.
     let started = Instant::now();
-    let full = brain().reply(&long).count().await;
+    let full = brain.reply(&long).count().await;
     let full_time = started.elapsed();
     eprintln!(
         "llama: full story {full} pieces in {full_time:?} ({:.0} pieces/s)",
@@ -93,9 +90,9 @@ async fn dropping_the_stream_stops_generation() {
 
     // Take three pieces, drop, and ask again: the worker must be free almost at once.
     let started = Instant::now();
-    let taken = brain().reply(&long).take(3).count().await;
+    let taken = brain.reply(&long).take(3).count().await;
     assert_eq!(taken, 3);
-    let mut next = brain().reply(&conversation("Hi"));
+    let mut next = brain.reply(&conversation("Hi"));
     next.next().await.expect("a piece").expect("text");
     let cut_time = started.elapsed();
     eprintln!("llama: 3 pieces, drop, and the next reply's first piece in {cut_time:?}");
@@ -103,4 +100,26 @@ async fn dropping_the_stream_stops_generation() {
         cut_time < full_time / 2 && cut_time < Duration::from_secs(5),
         "{cut_time:?} vs {full_time:?}: the dropped reply kept generating"
     );
+}
+
+#[tokio::test]
+async fn dropping_the_brain_stops_the_reply_and_the_worker() {
+    let brain = brain();
+    let long = conversation("Write a long story about a dragon who lives in a castle.");
+    let mut stream = brain.reply(&long);
+    stream.next().await.expect("a piece").expect("text");
+    // The reader stops reading: the worker fills the channel and waits on it. Dropping the
+    // brain must still stop it and join it, and the stream must then end.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = Instant::now();
+    tokio::task::spawn_blocking(move || drop(brain))
+        .await
+        .expect("drop");
+    let dropped_in = started.elapsed();
+    eprintln!("llama: brain dropped mid-reply in {dropped_in:?}");
+    assert!(dropped_in < Duration::from_secs(2), "{dropped_in:?}");
+    let rest = tokio::time::timeout(Duration::from_secs(5), stream.count())
+        .await
+        .expect("the stream ends once the worker is gone");
+    assert!(rest < MAX_TOKENS as usize, "{rest} pieces after the drop");
 }

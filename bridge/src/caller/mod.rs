@@ -223,8 +223,11 @@ impl Caller {
             }
             let chunks = Chunking::Duration(Duration::from_millis(20));
             if let Err(e) = self.stream(&silence, format.rate(), chunks).await {
-                // Closed under us: the next check tells an answer from a lost call.
-                if !self.shared.read(|r| r.closed_at.is_some()) {
+                // Closed under us: the writer stops as soon as the socket closes (or as our
+                // own `bye` goes out), before the receive task has seen the close. Wait for
+                // it to record the close; the next check then tells an answer from a lost
+                // call.
+                if self.wait_closed().await.is_err() {
                     return Err(e);
                 }
             }

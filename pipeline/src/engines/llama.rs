@@ -10,7 +10,9 @@
 //! then samples greedily, sending each piece of text over a channel that the returned stream
 //! reads. It stops at an end-of-generation token (`<|im_end|>`, EOS), after `max_tokens`,
 //! or as soon as the stream is dropped (the channel closes; the worker checks before every
-//! token).
+//! token). Dropping the [`LlamaBrain`] stops the current reply and joins the worker, so no
+//! llama.cpp call is still running when the process exits (one would crash in its global
+//! destructors).
 //!
 //! # Costs
 //!
@@ -31,7 +33,9 @@
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::{OnceLock, mpsc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 use futures::StreamExt as _;
@@ -54,6 +58,8 @@ const NAME: &str = "llama";
 pub const N_CTX: u32 = 2048;
 /// Pieces of text buffered between the worker and a slow reader.
 const CHANNEL_LEN: usize = 64;
+/// How long the worker sleeps when the reader has not taken [`CHANNEL_LEN`] pieces yet.
+const FULL_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
 /// The ChatML end-of-turn marker, also checked when the model does not flag it as EOG.
 const IM_END: &str = "<|im_end|>";
 
@@ -64,6 +70,9 @@ type Event = Result<BrainEvent, PipelineError>;
 #[derive(Debug)]
 pub struct LlamaBrain {
     jobs: mpsc::Sender<Job>,
+    /// Set on drop: the worker stops the reply it is generating.
+    stop: Arc<AtomicBool>,
+    worker: Option<JoinHandle<()>>,
 }
 
 /// One reply to generate.
@@ -100,19 +109,40 @@ impl LlamaBrain {
         }
         let (jobs, queue) = mpsc::channel();
         let (ready_tx, ready) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
         let settings = Settings {
             path: model_path.to_owned(),
             threads,
             max_tokens,
+            stop: stop.clone(),
         };
-        std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name("llama".to_owned())
             .spawn(move || worker(&settings, &ready_tx, &queue))
             .map_err(|e| load_error(format!("cannot start the worker thread: {e}")))?;
         ready
             .recv()
             .map_err(|_| load_error("the worker thread died while loading".to_owned()))??;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            stop,
+            worker: Some(worker),
+        })
+    }
+}
+
+impl Drop for LlamaBrain {
+    /// Stops the reply being generated (within one token), closes the queue and waits for
+    /// the worker to free the model.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Replacing the only sender closes the queue: the worker's loop ends.
+        drop(std::mem::replace(&mut self.jobs, mpsc::channel().0));
+        if let Some(worker) = self.worker.take()
+            && worker.join().is_err()
+        {
+            tracing::error!("the llama worker thread panicked");
+        }
     }
 }
 
@@ -140,6 +170,7 @@ struct Settings {
     path: PathBuf,
     threads: i32,
     max_tokens: u32,
+    stop: Arc<AtomicBool>,
 }
 
 /// The worker thread: loads, reports, then generates each queued reply in turn until every
@@ -177,7 +208,7 @@ fn worker(
     );
     let _ = ready.send(Ok(()));
     for job in queue {
-        if job.events.is_closed() {
+        if job.events.is_closed() || settings.stop.load(Ordering::Relaxed) {
             continue;
         }
         if let Err(e) = generator.generate(&job) {
@@ -207,6 +238,7 @@ struct Generator<'m> {
     /// `<|im_end|>` as one token, if the vocabulary has it.
     im_end: Option<LlamaToken>,
     max_tokens: u32,
+    stop: Arc<AtomicBool>,
 }
 
 impl<'m> Generator<'m> {
@@ -238,6 +270,7 @@ impl<'m> Generator<'m> {
             template,
             im_end,
             max_tokens: settings.max_tokens,
+            stop: settings.stop.clone(),
         })
     }
 
@@ -259,7 +292,10 @@ impl<'m> Generator<'m> {
         let mut text = Utf8Pieces::default();
         let mut pos = i32::try_from(prompt.len()).map_err(|e| provider_error(e.to_string()))?;
         let mut generated = 0;
-        while generated < self.max_tokens && !job.events.is_closed() {
+        while generated < self.max_tokens
+            && !job.events.is_closed()
+            && !self.stop.load(Ordering::Relaxed)
+        {
             let token = sampler.sample(&self.ctx, batch.n_tokens() - 1);
             if self.model.vocab().is_eog(token) || Some(token) == self.im_end {
                 break;
@@ -267,10 +303,7 @@ impl<'m> Generator<'m> {
             generated += 1;
             let bytes = self.model.vocab().token_to_piece(token, false, None);
             if let Some(piece) = text.push(&bytes)
-                && job
-                    .events
-                    .blocking_send(Ok(BrainEvent::Text(piece)))
-                    .is_err()
+                && !self.send(job, piece)
             {
                 break;
             }
@@ -289,6 +322,25 @@ impl<'m> Generator<'m> {
             "llama reply"
         );
         Ok(())
+    }
+
+    /// Sends one piece, waiting while the reader is behind (the channel is full) but not
+    /// past a stop; false when the reader is gone or the brain is being dropped.
+    fn send(&self, job: &Job, piece: String) -> bool {
+        let mut event = Ok(BrainEvent::Text(piece));
+        loop {
+            match job.events.try_send(event) {
+                Ok(()) => return true,
+                Err(async_mpsc::error::TrySendError::Closed(_)) => return false,
+                Err(async_mpsc::error::TrySendError::Full(back)) => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    event = back;
+                    std::thread::sleep(FULL_WAIT);
+                }
+            }
+        }
     }
 
     /// The templated conversation as tokens, dropping the oldest turns after the system

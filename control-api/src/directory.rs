@@ -1,0 +1,110 @@
+//! Who answers a call, and what they remember: a call to a registered number goes to the
+//! number's circle and its pinned agent (or the circle's first agent); a call to any other
+//! number goes to the `default` circle's first agent, the seed from `voxgate.toml`. What
+//! the agent remembers is the thread of (caller, agent): rebinding a number to another
+//! agent starts a new thread, and the old one stays readable.
+
+use crate::agent::AgentBody;
+use crate::bootstrap::DEFAULT_CIRCLE;
+use crate::error::ApiError;
+use crate::ids::now_ms;
+use crate::store::{AgentRecord, Store, Thread};
+
+/// Messages of earlier calls handed to the brain at the start of a call.
+pub const HISTORY_MESSAGES: i64 = 20;
+
+/// The circle and agent a call belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// The circle.
+    pub circle_id: String,
+    /// The answering agent, if the circle has one.
+    pub agent: Option<AgentRecord>,
+}
+
+/// Routes a call to our number `to`. `None` when no circle takes it (no `default` circle:
+/// the store was never started).
+///
+/// # Errors
+///
+/// The store's.
+pub async fn route(store: &dyn Store, to: &str) -> Result<Option<Route>, ApiError> {
+    if let Some(number) = store.number_by_e164(to).await? {
+        let pinned = match &number.agent_id {
+            Some(id) => store.agent(&number.circle_id, id).await?,
+            None => None,
+        };
+        let agent = match pinned {
+            Some(agent) => Some(agent),
+            None => store.agents(&number.circle_id).await?.into_iter().next(),
+        };
+        return Ok(Some(Route {
+            circle_id: number.circle_id,
+            agent,
+        }));
+    }
+    let Some(circle) = store.circle(DEFAULT_CIRCLE).await? else {
+        return Ok(None);
+    };
+    let agent = store.agents(&circle.id).await?.into_iter().next();
+    Ok(Some(Route {
+        circle_id: circle.id,
+        agent,
+    }))
+}
+
+/// The thread of `contact` with the route's agent, created if new.
+///
+/// # Errors
+///
+/// The store's.
+pub async fn thread(
+    store: &dyn Store,
+    route: &Route,
+    contact: &str,
+) -> Result<Option<Thread>, ApiError> {
+    match &route.agent {
+        Some(agent) => Ok(Some(
+            store
+                .thread(&route.circle_id, contact, &agent.id, now_ms())
+                .await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// What the voice core needs when a call from `from` to `to` comes in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Remembered {
+    /// The answering agent's settings, if the store has an agent for the call.
+    pub agent: Option<AgentBody>,
+    /// The last [`HISTORY_MESSAGES`] messages of the thread, oldest first, as
+    /// (`user` | `assistant`, text).
+    pub history: Vec<(String, String)>,
+}
+
+/// Looks up the agent and its history with the caller.
+///
+/// # Errors
+///
+/// The store's; `STORE_FAILED` if a stored agent does not parse.
+pub async fn remember(store: &dyn Store, from: &str, to: &str) -> Result<Remembered, ApiError> {
+    let Some(route) = route(store, to).await? else {
+        return Ok(Remembered::default());
+    };
+    let Some(thread) = thread(store, &route, from).await? else {
+        return Ok(Remembered::default());
+    };
+    let history = store
+        .recent_messages(&thread.id, HISTORY_MESSAGES)
+        .await?
+        .into_iter()
+        .map(|m| (m.role, m.content))
+        .collect();
+    let agent = route
+        .agent
+        .map(|a| serde_json::from_value(a.body))
+        .transpose()
+        .map_err(|e| ApiError::Store(format!("stored agent: {e}")))?;
+    Ok(Remembered { agent, history })
+}

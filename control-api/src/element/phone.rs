@@ -1,0 +1,260 @@
+//! The `phone-number` element's spec: one E.164 number on a carrier, its SMS and voice
+//! settings, and how carrier calls are retried.
+//!
+//! Validation follows the phone-number documentation: `number` is E.164
+//! (`^\+[1-9]\d{1,14}$`, `PHONE_INVALID_NUMBER`), `country` an upper-case ISO 3166-1 alpha-2
+//! code (`PHONE_INVALID_COUNTRY`), `sender_id` at most 11 characters (`PHONE_INVALID_SENDER_ID`),
+//! `max_retries` 0-10 and `retry_backoff_ms` 500-60000 (`PHONE_INVALID_CONFIG`, as are unknown
+//! fields and wrong types). Defaults are filled in, so a stored spec is always complete.
+//! Voice enabled without a `voice_start_url` is allowed, with a warning.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Validated;
+use crate::e164::{E164, clip};
+use crate::error::ApiError;
+
+/// The carrier's API when the spec names none.
+pub const DEFAULT_CARRIER_API_URL: &str = "https://api.46elks.com/a1";
+
+/// A stored, valid phone-number spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneSpec {
+    /// The number, E.164; unset until one is claimed or provisioned.
+    #[schema(value_type = Option<String>, example = "+46766860000")]
+    pub number: Option<E164>,
+    /// ISO 3166-1 alpha-2 country of the number, upper-case.
+    #[schema(example = "SE")]
+    pub country: Option<String>,
+    /// Alphanumeric sender ID or number shown on outgoing SMS, at most 11 characters.
+    pub sender_id: Option<String>,
+    /// The carrier. Only `46elks`.
+    pub carrier: String,
+    /// The carrier's REST API base URL. Default `https://api.46elks.com/a1`.
+    pub carrier_api_url: String,
+    /// The telephony provider credential to use (`/api/v1/telephony/providers`).
+    pub provider_id: Option<String>,
+    /// The agent that answers calls to this number.
+    pub agent_id: Option<String>,
+    /// Whether the number sends and receives SMS. Default true.
+    pub sms_enabled: bool,
+    /// Whether the number takes calls. Default true.
+    pub voice_enabled: bool,
+    /// Where the carrier asks what to do with an incoming call.
+    pub voice_start_url: Option<String>,
+    /// Where the carrier posts incoming SMS.
+    pub sms_url: Option<String>,
+    /// Retries of a transient carrier failure, 0-10. Default 3.
+    pub max_retries: u32,
+    /// First retry delay in milliseconds, doubled per retry, 500-60000. Default 1000.
+    pub retry_backoff_ms: u32,
+}
+
+/// What a client may send: everything optional, checked field by field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    number: Option<String>,
+    country: Option<String>,
+    sender_id: Option<String>,
+    carrier: Option<String>,
+    carrier_api_url: Option<String>,
+    provider_id: Option<String>,
+    agent_id: Option<String>,
+    sms_enabled: Option<bool>,
+    voice_enabled: Option<bool>,
+    voice_start_url: Option<String>,
+    sms_url: Option<String>,
+    max_retries: Option<i64>,
+    retry_backoff_ms: Option<i64>,
+}
+
+fn config_error(message: impl Into<String>) -> ApiError {
+    ApiError::invalid("PHONE_INVALID_CONFIG", message)
+}
+
+/// Validates `spec` and fills in defaults.
+pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
+    let input: Input = serde_json::from_value(spec.clone())
+        .map_err(|e| config_error(format!("phone-number spec: {e}")))?;
+    let number = input.number.as_deref().map(E164::parse).transpose()?;
+    let country = input.country.map(country).transpose()?;
+    let sender_id = input.sender_id.map(sender_id).transpose()?;
+    let carrier = input.carrier.unwrap_or_else(|| "46elks".to_owned());
+    if carrier != "46elks" {
+        return Err(config_error(format!(
+            "unknown carrier {:?}: expected 46elks",
+            clip(&carrier)
+        )));
+    }
+    let carrier_api_url = url("carrier_api_url", input.carrier_api_url)?
+        .unwrap_or_else(|| DEFAULT_CARRIER_API_URL.to_owned());
+    let max_retries = ranged("max_retries", input.max_retries, 0..=10, 3)?;
+    let retry_backoff_ms = ranged(
+        "retry_backoff_ms",
+        input.retry_backoff_ms,
+        500..=60_000,
+        1_000,
+    )?;
+    let spec = PhoneSpec {
+        number,
+        country,
+        sender_id,
+        carrier,
+        carrier_api_url,
+        provider_id: input.provider_id,
+        agent_id: input.agent_id,
+        sms_enabled: input.sms_enabled.unwrap_or(true),
+        voice_enabled: input.voice_enabled.unwrap_or(true),
+        voice_start_url: url("voice_start_url", input.voice_start_url)?,
+        sms_url: url("sms_url", input.sms_url)?,
+        max_retries,
+        retry_backoff_ms,
+    };
+    let mut warnings = Vec::new();
+    if spec.voice_enabled && spec.voice_start_url.is_none() {
+        warnings.push(
+            "voice is enabled but voice_start_url is not set: the carrier has nowhere to send \
+             incoming calls"
+                .to_owned(),
+        );
+    }
+    let spec = serde_json::to_value(&spec).map_err(|e| ApiError::Store(e.to_string()))?;
+    Ok(Validated { spec, warnings })
+}
+
+fn country(code: String) -> Result<String, ApiError> {
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(ApiError::invalid(
+            "PHONE_INVALID_COUNTRY",
+            format!(
+                "{:?} is not an ISO 3166-1 alpha-2 code in upper case, e.g. SE",
+                clip(&code)
+            ),
+        ))
+    }
+}
+
+fn sender_id(id: String) -> Result<String, ApiError> {
+    let count = id.chars().count();
+    if (1..=11).contains(&count) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
+        Ok(id)
+    } else {
+        Err(ApiError::invalid(
+            "PHONE_INVALID_SENDER_ID",
+            "sender_id must be 1 to 11 letters, digits or spaces",
+        ))
+    }
+}
+
+fn url(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 => {
+            Err(config_error(format!(
+                "{field} must be an http:// or https:// URL"
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+fn ranged(
+    field: &str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<u32>,
+    default: u32,
+) -> Result<u32, ApiError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    u32::try_from(value)
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            config_error(format!(
+                "{field} must be between {} and {}, not {value}",
+                range.start(),
+                range.end()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn defaults_are_filled_in() {
+        let v = validate(&json!({"number": "+46766860000"})).expect("valid");
+        assert_eq!(v.spec["carrier"], "46elks");
+        assert_eq!(v.spec["carrier_api_url"], DEFAULT_CARRIER_API_URL);
+        assert_eq!(v.spec["max_retries"], 3);
+        assert_eq!(v.spec["retry_backoff_ms"], 1000);
+        assert_eq!(v.spec["sms_enabled"], true);
+        assert_eq!(v.spec["voice_enabled"], true);
+        assert_eq!(v.warnings.len(), 1, "voice without voice_start_url warns");
+        let quiet = validate(&json!({"voice_enabled": false})).expect("valid");
+        assert!(quiet.warnings.is_empty());
+        let routed = validate(&json!({"voice_start_url": "https://x.example/voice"})).expect("ok");
+        assert!(routed.warnings.is_empty());
+    }
+
+    #[test]
+    fn validation_table() {
+        let table = [
+            (json!({"number": "0766860000"}), "PHONE_INVALID_NUMBER"),
+            (json!({"number": "+0766860000"}), "PHONE_INVALID_NUMBER"),
+            (
+                json!({"number": "+1234567890123456"}),
+                "PHONE_INVALID_NUMBER",
+            ),
+            (json!({"country": "se"}), "PHONE_INVALID_COUNTRY"),
+            (json!({"country": "SWE"}), "PHONE_INVALID_COUNTRY"),
+            (
+                json!({"sender_id": "TwelveChars1"}),
+                "PHONE_INVALID_SENDER_ID",
+            ),
+            (json!({"sender_id": ""}), "PHONE_INVALID_SENDER_ID"),
+            (
+                json!({"sender_id": "semi;colon"}),
+                "PHONE_INVALID_SENDER_ID",
+            ),
+            (json!({"max_retries": 11}), "PHONE_INVALID_CONFIG"),
+            (json!({"max_retries": -1}), "PHONE_INVALID_CONFIG"),
+            (json!({"retry_backoff_ms": 499}), "PHONE_INVALID_CONFIG"),
+            (json!({"retry_backoff_ms": 60001}), "PHONE_INVALID_CONFIG"),
+            (json!({"max_retries": "3"}), "PHONE_INVALID_CONFIG"),
+            (json!({"carrier": "twilio"}), "PHONE_INVALID_CONFIG"),
+            (
+                json!({"carrier_api_url": "ftp://x"}),
+                "PHONE_INVALID_CONFIG",
+            ),
+            (json!({"nubmer": "+46766860000"}), "PHONE_INVALID_CONFIG"),
+            (json!(["+46766860000"]), "PHONE_INVALID_CONFIG"),
+        ];
+        for (spec, code) in table {
+            let err = validate(&spec).expect_err(&spec.to_string());
+            assert_eq!(err.code(), code, "{spec}");
+        }
+        let edges = [
+            json!({"max_retries": 0, "retry_backoff_ms": 500}),
+            json!({"max_retries": 10, "retry_backoff_ms": 60000}),
+            json!({"sender_id": "ElevenChars", "country": "SE"}),
+        ];
+        for spec in edges {
+            validate(&spec).expect(&spec.to_string());
+        }
+    }
+
+    #[test]
+    fn a_stored_spec_validates_to_itself() {
+        let v = validate(&json!({"number": "+46700000001", "country": "SE"})).expect("valid");
+        assert_eq!(validate(&v.spec).expect("again").spec, v.spec);
+    }
+}

@@ -1,0 +1,248 @@
+//! [`ApiError`]: every failure of the control API, with its HTTP status and the stable
+//! machine-readable code clients switch on.
+//!
+//! The wire shape is the product's: `{"error": {"code": "PHONE_INVALID_NUMBER", "message":
+//! "...", "retryable": false}}`. Codes never change once published; messages are for people.
+//! Storage failures are logged with their cause and answered with a generic message, so
+//! that nothing about the database (or a secret) leaks to a client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::auth::Role;
+
+/// A failed control-API request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No `Authorization: Bearer` header (401 `AUTH_REQUIRED`).
+    #[error("an API key is required: Authorization: Bearer <key>")]
+    AuthRequired,
+    /// The key is unknown or malformed (401 `AUTH_INVALID_KEY`).
+    #[error("the API key is not valid")]
+    InvalidKey,
+    /// The key's role is below what the operation needs (403 `AUTH_FORBIDDEN`).
+    #[error("this operation needs the {needed} role; the key has {has}")]
+    Forbidden {
+        /// The operation's role.
+        needed: Role,
+        /// The key's role.
+        has: Role,
+    },
+    /// The key belongs to another circle than the one addressed (403 `AUTH_WRONG_CIRCLE`).
+    #[error("the API key does not belong to circle {0:?}")]
+    WrongCircle(String),
+    /// The request is malformed or fails validation (400).
+    #[error("{message}")]
+    Invalid {
+        /// The stable code, e.g. `PHONE_INVALID_NUMBER` or `INVALID_BODY`.
+        code: &'static str,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// The addressed thing does not exist in this circle (404).
+    #[error("{message}")]
+    NotFound {
+        /// The stable code, e.g. `ELEMENT_NOT_FOUND`.
+        code: &'static str,
+        /// What was looked for.
+        message: String,
+    },
+    /// The request conflicts with stored state (409).
+    #[error("{message}")]
+    Conflict {
+        /// The stable code, e.g. `ELEMENT_SLUG_TAKEN`.
+        code: &'static str,
+        /// What conflicts.
+        message: String,
+    },
+    /// The secrets key cannot be read, so credentials can be neither stored nor used (503).
+    #[error("the secrets key is unavailable")]
+    SecretsUnavailable,
+    /// The database failed (500, retryable). The cause is logged, never returned.
+    #[error("storage failed: {0}")]
+    Store(String),
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// `error` in [`ErrorBody`].
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Whether the same request may succeed later.
+    pub retryable: bool,
+}
+
+impl ApiError {
+    /// A 400 with `code`.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 404 with `code`.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 409 with `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::AuthRequired => "AUTH_REQUIRED",
+            Self::InvalidKey => "AUTH_INVALID_KEY",
+            Self::Forbidden { .. } => "AUTH_FORBIDDEN",
+            Self::WrongCircle(_) => "AUTH_WRONG_CIRCLE",
+            Self::Invalid { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. } => code,
+            Self::SecretsUnavailable => "SECRETS_UNAVAILABLE",
+            Self::Store(_) => "STORE_FAILED",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::AuthRequired | Self::InvalidKey => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } | Self::WrongCircle(_) => StatusCode::FORBIDDEN,
+            Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::SecretsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether retrying the same request may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::SecretsUnavailable)
+    }
+
+    /// The wire body.
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            Self::Store(_) => "storage failed; try again".to_owned(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+                retryable: self.retryable(),
+            },
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for ApiError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Store(format!("migrations: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Store(cause) = &self {
+            tracing::error!(%cause, "control API storage failure");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_codes_and_retryability() {
+        let table: [(ApiError, u16, &str, bool); 8] = [
+            (ApiError::AuthRequired, 401, "AUTH_REQUIRED", false),
+            (ApiError::InvalidKey, 401, "AUTH_INVALID_KEY", false),
+            (
+                ApiError::Forbidden {
+                    needed: Role::Admin,
+                    has: Role::Read,
+                },
+                403,
+                "AUTH_FORBIDDEN",
+                false,
+            ),
+            (
+                ApiError::WrongCircle("b".into()),
+                403,
+                "AUTH_WRONG_CIRCLE",
+                false,
+            ),
+            (
+                ApiError::invalid("PHONE_INVALID_NUMBER", "x"),
+                400,
+                "PHONE_INVALID_NUMBER",
+                false,
+            ),
+            (
+                ApiError::conflict("ELEMENT_SLUG_TAKEN", "x"),
+                409,
+                "ELEMENT_SLUG_TAKEN",
+                false,
+            ),
+            (
+                ApiError::SecretsUnavailable,
+                503,
+                "SECRETS_UNAVAILABLE",
+                true,
+            ),
+            (
+                ApiError::Store("disk full".into()),
+                500,
+                "STORE_FAILED",
+                true,
+            ),
+        ];
+        for (error, status, code, retryable) in table {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+            assert_eq!(error.code(), code);
+            assert_eq!(error.retryable(), retryable);
+        }
+    }
+
+    #[test]
+    fn storage_causes_stay_in_the_log() {
+        let body = ApiError::Store("password authentication failed for user x".into()).body();
+        assert_eq!(body.error.code, "STORE_FAILED");
+        assert!(
+            !body.error.message.contains("password"),
+            "{}",
+            body.error.message
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! [`Sealer`]: carrier credentials encrypted at rest with ChaCha20-Poly1305.
+//!
+//! The 32-byte key comes from config (`secrets.key`, base64) or from a key file in the data
+//! dir, created with mode 0600 on first start. A sealed value is `1 || nonce(12) ||
+//! ciphertext || tag(16)`, and the record's id is bound in as associated data, so a sealed
+//! secret copied onto another row does not open. Secrets are never logged: [`Secret`]'s
+//! `Debug` prints a placeholder.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use rand::RngCore as _;
+
+use crate::error::ApiError;
+
+/// The format byte of a sealed value.
+const VERSION: u8 = 1;
+const NONCE_LEN: usize = 12;
+
+/// A secret in memory: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself, for the one place that sends it to the carrier.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Seals and opens secrets under one key.
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: ChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(***)")
+    }
+}
+
+impl Sealer {
+    /// A sealer with the 32-byte `key`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(key)),
+        }
+    }
+
+    /// A sealer from a base64 key (config `secrets.key`).
+    ///
+    /// # Errors
+    ///
+    /// `SECRETS_KEY_INVALID` unless `text` is base64 of exactly 32 bytes.
+    pub fn from_base64(text: &str) -> Result<Self, ApiError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "SECRETS_KEY_INVALID",
+                    "secrets.key must be base64 of 32 bytes",
+                )
+            })?;
+        Ok(Self::new(&bytes))
+    }
+
+    /// The sealer whose key is in the file at `path`, creating the file (mode 0600, 32
+    /// random bytes, base64) if it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::SecretsUnavailable`] if the file cannot be read or created;
+    /// `SECRETS_KEY_INVALID` if it does not hold a key.
+    pub fn load_or_create(path: &Path) -> Result<Self, ApiError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_base64(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                rand::rng().fill_bytes(&mut key);
+                write_private(path, &base64::engine::general_purpose::STANDARD.encode(key))
+                    .map_err(|e| {
+                        tracing::error!(path = %path.display(), error = %e, "cannot create the secrets key file");
+                        ApiError::SecretsUnavailable
+                    })?;
+                tracing::info!(path = %path.display(), "generated the secrets key");
+                Ok(Self::new(&key))
+            }
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "cannot read the secrets key file");
+                Err(ApiError::SecretsUnavailable)
+            }
+        }
+    }
+
+    /// Seals `secret`, bound to `record_id`.
+    pub fn seal(&self, record_id: &str, secret: &Secret) -> Result<Vec<u8>, ApiError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: secret.expose().as_bytes(),
+            aad: record_id.as_bytes(),
+        };
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            .map_err(|_| ApiError::SecretsUnavailable)?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        out.push(VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens what [`seal`](Self::seal) made for `record_id`.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::SecretsUnavailable`] if the value was sealed under another key or for
+    /// another record, or is damaged.
+    pub fn open(&self, record_id: &str, sealed: &[u8]) -> Result<Secret, ApiError> {
+        let Some((&VERSION, rest)) = sealed.split_first() else {
+            return Err(ApiError::SecretsUnavailable);
+        };
+        if rest.len() < NONCE_LEN {
+            return Err(ApiError::SecretsUnavailable);
+        }
+        let (nonce, body) = rest.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: body,
+            aad: record_id.as_bytes(),
+        };
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), payload)
+            .map_err(|_| ApiError::SecretsUnavailable)?;
+        String::from_utf8(plain)
+            .map(Secret)
+            .map_err(|_| ApiError::SecretsUnavailable)
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret::new("p4ssw0rd-of-the-carrier".into())
+    }
+
+    #[test]
+    fn seals_and_opens_and_never_shows_the_secret() {
+        let sealer = Sealer::new(&[7; 32]);
+        let sealed = sealer.seal("prv_1", &secret()).expect("seal");
+        assert!(!sealed.windows(8).any(|w| w == b"p4ssw0rd"));
+        assert_eq!(sealer.open("prv_1", &sealed).expect("open"), secret());
+        assert_ne!(
+            sealed,
+            sealer.seal("prv_1", &secret()).expect("seal"),
+            "fresh nonce"
+        );
+        assert_eq!(format!("{:?}", secret()), "Secret(***)");
+    }
+
+    #[test]
+    fn wrong_key_record_or_damage_does_not_open() {
+        let sealer = Sealer::new(&[7; 32]);
+        let sealed = sealer.seal("prv_1", &secret()).expect("seal");
+        assert!(Sealer::new(&[8; 32]).open("prv_1", &sealed).is_err());
+        assert!(sealer.open("prv_2", &sealed).is_err());
+        let mut damaged = sealed.clone();
+        *damaged.last_mut().expect("bytes") ^= 1;
+        assert!(sealer.open("prv_1", &damaged).is_err());
+        assert!(sealer.open("prv_1", &[]).is_err());
+        assert!(sealer.open("prv_1", &sealed[..5]).is_err());
+    }
+
+    #[test]
+    fn the_key_file_is_created_once_private_and_reused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("secrets.key");
+        let first = Sealer::load_or_create(&path).expect("create");
+        let sealed = first.seal("prv_1", &secret()).expect("seal");
+        let again = Sealer::load_or_create(&path).expect("load");
+        assert_eq!(again.open("prv_1", &sealed).expect("open"), secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "not a key").expect("write");
+        let err = Sealer::load_or_create(&path).expect_err("garbage key");
+        assert_eq!(err.code(), "SECRETS_KEY_INVALID");
+    }
+}

@@ -1,0 +1,47 @@
+//! [`AppState`]: what every control-API handler shares — the store and the secrets sealer.
+
+use std::sync::Arc;
+
+use crate::error::ApiError;
+use crate::secrets::Sealer;
+use crate::store::Store;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    sealer: Option<Sealer>,
+}
+
+impl AppState {
+    /// State over `store`; `sealer` is `None` when the secrets key could not be loaded, and
+    /// then every route that needs a credential answers 503.
+    pub fn new(store: Arc<dyn Store>, sealer: Option<Sealer>) -> Self {
+        Self {
+            inner: Arc::new(Inner { store, sealer }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        &*self.inner.store
+    }
+
+    /// The store, shared.
+    pub fn store_arc(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.inner.store)
+    }
+
+    /// The sealer, or 503 `SECRETS_UNAVAILABLE`.
+    pub fn sealer(&self) -> Result<&Sealer, ApiError> {
+        self.inner
+            .sealer
+            .as_ref()
+            .ok_or(ApiError::SecretsUnavailable)
+    }
+}

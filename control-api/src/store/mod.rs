@@ -1,0 +1,139 @@
+//! Storage: the [`Store`] trait the domain talks to, the records it keeps, and
+//! [`SqlStore`], the one implementation, on SQLite (embedded default) or PostgreSQL.
+//!
+//! The trait speaks the domain (circles, keys, elements, agents, numbers, calls, threads),
+//! never SQL, so a test double or another database can stand in. Records are plain data;
+//! validation happens before a record reaches the store, and the store enforces what only
+//! it can: uniqueness (slugs per circle, numbers), versions (an update that lost a race is
+//! refused, not merged), and references (a provider in use is not deleted).
+
+mod records;
+mod sql;
+
+use async_trait::async_trait;
+
+pub use records::*;
+pub use sql::{Backend, SqlStore};
+
+use crate::error::ApiError;
+use crate::ids::Millis;
+
+/// Every store result.
+pub type StoreResult<T> = Result<T, ApiError>;
+
+/// What the control API and the call recorder keep.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    // Circles and keys.
+
+    /// The circle named `name`, created if it does not exist.
+    async fn ensure_circle(&self, name: &str) -> StoreResult<Circle>;
+    /// The circle named `name`.
+    async fn circle(&self, name: &str) -> StoreResult<Option<Circle>>;
+    /// Stores a key (its hash).
+    async fn insert_key(&self, key: &NewKey) -> StoreResult<()>;
+    /// The key whose hash is `hash`, with its circle.
+    async fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Keys in every circle.
+    async fn key_count(&self) -> StoreResult<i64>;
+
+    // Elements.
+
+    /// Stores a new element and its version 1; `ELEMENT_SLUG_TAKEN` if the slug is in use.
+    async fn insert_element(&self, element: &Element) -> StoreResult<()>;
+    /// The live (not deleted) element `slug` of a circle.
+    async fn element(&self, circle_id: &str, slug: &str) -> StoreResult<Option<Element>>;
+    /// Replaces the spec of element `id` if it is still at `expected_version`, recording
+    /// the new version; `ELEMENT_VERSION_CONFLICT` if another update came first.
+    async fn save_spec(
+        &self,
+        id: &str,
+        expected_version: i64,
+        spec: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<Element>;
+    /// Every version of element `id`, oldest first.
+    async fn element_versions(&self, id: &str) -> StoreResult<Vec<ElementVersion>>;
+    /// Enables or disables element `id`.
+    async fn set_element_enabled(&self, id: &str, enabled: bool, now: Millis) -> StoreResult<()>;
+    /// Marks element `id` deleted; its slug becomes free, its versions stay.
+    async fn delete_element(&self, id: &str, now: Millis) -> StoreResult<()>;
+
+    // Agents.
+
+    /// Stores a new agent.
+    async fn insert_agent(&self, agent: &AgentRecord) -> StoreResult<()>;
+    /// A circle's agents, oldest first.
+    async fn agents(&self, circle_id: &str) -> StoreResult<Vec<AgentRecord>>;
+    /// Agent `id` of a circle.
+    async fn agent(&self, circle_id: &str, id: &str) -> StoreResult<Option<AgentRecord>>;
+    /// Replaces an agent's body; false if it does not exist.
+    async fn update_agent(&self, agent: &AgentRecord) -> StoreResult<bool>;
+    /// Deletes an agent and unpins it from its numbers; false if it does not exist.
+    async fn delete_agent(&self, circle_id: &str, id: &str) -> StoreResult<bool>;
+
+    // Telephony: carrier credentials and numbers.
+
+    /// Stores a provider credential (sealed).
+    async fn insert_provider(&self, provider: &ProviderRecord) -> StoreResult<()>;
+    /// A circle's providers.
+    async fn providers(&self, circle_id: &str) -> StoreResult<Vec<ProviderRecord>>;
+    /// Provider `id` of a circle.
+    async fn provider(&self, circle_id: &str, id: &str) -> StoreResult<Option<ProviderRecord>>;
+    /// Deletes a provider: `Ok(false)` if absent, `PROVIDER_IN_USE` while a number uses it.
+    async fn delete_provider(&self, circle_id: &str, id: &str) -> StoreResult<bool>;
+    /// Registers a number; `NUMBER_EXISTS` if it is registered already.
+    async fn insert_number(&self, number: &NumberRecord) -> StoreResult<()>;
+    /// A circle's numbers, optionally only those pinned to `agent_id`.
+    async fn numbers(
+        &self,
+        circle_id: &str,
+        agent_id: Option<&str>,
+    ) -> StoreResult<Vec<NumberRecord>>;
+    /// The registration of the E.164 `number`, in whichever circle holds it.
+    async fn number_by_e164(&self, number: &str) -> StoreResult<Option<NumberRecord>>;
+    /// Pins number `id` to `agent_id` (or unpins it); false if the number does not exist.
+    async fn pin_number(
+        &self,
+        circle_id: &str,
+        id: &str,
+        agent_id: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Deletes number `id`; false if it does not exist.
+    async fn delete_number(&self, circle_id: &str, id: &str) -> StoreResult<bool>;
+
+    // Calls and threads.
+
+    /// Stores a new call record.
+    async fn insert_call(&self, call: &CallRecord) -> StoreResult<()>;
+    /// Saves a call record's state, times and end.
+    async fn update_call(&self, call: &CallRecord) -> StoreResult<()>;
+    /// Stores one completed turn of a call.
+    async fn insert_turn(&self, call_id: &str, turn: &CallTurn) -> StoreResult<()>;
+    /// A circle's calls, newest first.
+    async fn calls(&self, circle_id: &str, limit: i64) -> StoreResult<Vec<CallRecord>>;
+    /// Call `id` of a circle.
+    async fn call(&self, circle_id: &str, id: &str) -> StoreResult<Option<CallRecord>>;
+    /// The turns of call `call_id`, in order.
+    async fn turns(&self, call_id: &str) -> StoreResult<Vec<CallTurn>>;
+    /// Calls on `number`: (all, not yet ended).
+    async fn call_counts(&self, number: &str) -> StoreResult<(i64, i64)>;
+    /// The thread of (`contact`, `agent_id`) in a circle, created if new.
+    async fn thread(
+        &self,
+        circle_id: &str,
+        contact: &str,
+        agent_id: &str,
+        now: Millis,
+    ) -> StoreResult<Thread>;
+    /// Appends a message to thread `thread_id`.
+    async fn append_message(&self, thread_id: &str, message: &ThreadMessage) -> StoreResult<()>;
+    /// The last `limit` messages of a thread, oldest first.
+    async fn recent_messages(&self, thread_id: &str, limit: i64)
+    -> StoreResult<Vec<ThreadMessage>>;
+    /// A circle's threads with `contact`, oldest first.
+    async fn threads_by_contact(&self, circle_id: &str, contact: &str) -> StoreResult<Vec<Thread>>;
+}

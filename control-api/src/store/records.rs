@@ -1,0 +1,208 @@
+//! The records the [`Store`](super::Store) keeps: plain data, validated before they get here.
+
+use serde::Serialize;
+
+use crate::auth::Role;
+use crate::ids::Millis;
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Circle {
+    /// `cir_...`.
+    pub id: String,
+    /// Unique name, as in `/api/{circle}/...`.
+    pub name: String,
+    /// When it was created.
+    pub created_at: Millis,
+}
+
+/// A key to store: only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    /// `key_...`.
+    pub id: String,
+    /// The circle it belongs to.
+    pub circle_id: String,
+    /// What it may do.
+    pub role: Role,
+    /// SHA-256 of the key, hex.
+    pub hash: String,
+    /// The key's first characters, to tell keys apart.
+    pub shown: String,
+}
+
+/// A stored key with its circle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// `key_...`.
+    pub id: String,
+    /// The circle it belongs to.
+    pub circle: Circle,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// An element: a phone number, an email address or a websocket endpoint of a circle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    /// `elm_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// `phone-number`, `email` or `websocket`.
+    pub element_type: String,
+    /// Unique per circle among live elements.
+    pub slug: String,
+    /// The validated spec, defaults filled in.
+    pub spec: serde_json::Value,
+    /// Disabled elements keep their data but run no operations.
+    pub enabled: bool,
+    /// 1 on create, +1 per update.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: Millis,
+    /// When it last changed.
+    pub updated_at: Millis,
+}
+
+/// One recorded version of an element's spec.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ElementVersion {
+    /// From 1.
+    pub version: i64,
+    /// The spec as it was.
+    pub spec: serde_json::Value,
+    /// When it was written.
+    pub created_at: Millis,
+}
+
+/// A stored agent; `body` is the agent's settings as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    /// `agt_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// Name, prompt, greeting, engines, format, tools.
+    pub body: serde_json::Value,
+    /// When it was created.
+    pub created_at: Millis,
+    /// When it last changed.
+    pub updated_at: Millis,
+}
+
+/// A carrier credential; the secret is sealed (see [`crate::secrets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRecord {
+    /// `prv_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// The carrier, e.g. `46elks`.
+    pub kind: String,
+    /// A label.
+    pub name: String,
+    /// The API user name (not secret).
+    pub username: String,
+    /// The sealed API password.
+    pub sealed_secret: Vec<u8>,
+    /// When it was created.
+    pub created_at: Millis,
+}
+
+/// A registered phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberRecord {
+    /// `num_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// E.164.
+    pub number: String,
+    /// The credential it is reached through.
+    pub provider_id: String,
+    /// The agent that answers it, if pinned.
+    pub agent_id: Option<String>,
+    /// When it was registered.
+    pub created_at: Millis,
+}
+
+/// A call as it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecord {
+    /// `cal_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// The carrier's call id.
+    pub carrier_call_id: String,
+    /// Our number on the call.
+    pub number: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Caller.
+    pub from: String,
+    /// Callee.
+    pub to: String,
+    /// `active`, `completed`, `failed` or `refused`.
+    pub state: String,
+    /// The agent that answered.
+    pub agent_id: Option<String>,
+    /// The conversation thread the call belongs to.
+    pub thread_id: Option<String>,
+    /// When the carrier connected the call to voxgate.
+    pub started_at: Millis,
+    /// When the agent answered.
+    pub answered_at: Option<Millis>,
+    /// When it ended.
+    pub ended_at: Option<Millis>,
+    /// How it ended (`done`, `hangup`, `error`, `agent`).
+    pub end_reason: Option<String>,
+    /// The typed error code when it ended in error.
+    pub error: Option<String>,
+}
+
+/// One exchange of a call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallTurn {
+    /// From 1.
+    pub turn: i64,
+    /// What the caller said.
+    pub user: String,
+    /// What of the agent's reply the caller heard.
+    pub agent: String,
+    /// Whether the caller cut the reply short.
+    pub interrupted: bool,
+    /// Stage times in milliseconds, as the voice core measured them.
+    pub metrics: serde_json::Value,
+}
+
+/// A conversation with one contact and one agent, across calls (and, later, SMS).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Thread {
+    /// `thr_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// The contact's number.
+    pub contact: String,
+    /// The agent.
+    pub agent_id: String,
+    /// When it started.
+    pub created_at: Millis,
+}
+
+/// One message of a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThreadMessage {
+    /// `user` (the contact) or `assistant` (the agent).
+    pub role: String,
+    /// The words.
+    pub content: String,
+    /// `voice` or `sms`.
+    pub channel: String,
+    /// The call it was said on.
+    pub call_id: Option<String>,
+    /// When.
+    pub created_at: Millis,
+}

@@ -1,0 +1,286 @@
+//! [`SqlStore`]: the [`Store`] on SQLite or PostgreSQL through sqlx's `Any` driver.
+//!
+//! One set of queries serves both databases: every statement uses `$n` placeholders (which
+//! SQLite accepts as well), only portable types (TEXT, 64-bit integers, blobs), and the two
+//! dialects differ only in their migration files (`migrations/sqlite`, `migrations/postgres`,
+//! embedded at build time and run on open). SQLite is opened in WAL mode with a busy
+//! timeout, so `voxgate keys create` can write while the server runs. Values are always
+//! bound, never spliced into SQL.
+
+mod agents;
+mod calls;
+mod circles;
+mod elements;
+mod telephony;
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor as _};
+
+use super::{
+    AgentRecord, CallRecord, CallTurn, Circle, Element, ElementVersion, KeyRecord, NewKey,
+    NumberRecord, ProviderRecord, Store, StoreResult, Thread, ThreadMessage,
+};
+use crate::error::ApiError;
+use crate::ids::Millis;
+
+/// Which database a [`SqlStore`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, embedded (the default).
+    Sqlite,
+    /// PostgreSQL (`store.url = "postgres://..."`).
+    Postgres,
+}
+
+/// How long a SQLite writer waits for another (the server and `voxgate keys create`).
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// The SQL store.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Store`] if the file cannot be opened or migrated.
+    pub async fn open_sqlite(path: &Path) -> StoreResult<Self> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::connect(&url).await
+    }
+
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) and migrates the database.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Invalid`] (`STORE_URL_INVALID`) for any other scheme, [`ApiError::Store`]
+    /// if the database cannot be reached or migrated.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(ApiError::invalid(
+                "STORE_URL_INVALID",
+                "store.url must start with postgres:// (or sqlite:)",
+            ));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute(&*format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        if backend == Backend::Sqlite {
+            // Persistent in the file: readers never block the writer.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The connection pool (for tests that inspect the database directly).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Whether `e` is a unique-constraint violation (turned into a 409 by the caller).
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// A stored boolean.
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+/// JSON text from the database.
+fn json(text: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| ApiError::Store(format!("stored JSON: {e}")))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ensure_circle(&self, name: &str) -> StoreResult<Circle> {
+        circles::ensure(&self.pool, name).await
+    }
+    async fn circle(&self, name: &str) -> StoreResult<Option<Circle>> {
+        circles::by_name(&self.pool, name).await
+    }
+    async fn insert_key(&self, key: &NewKey) -> StoreResult<()> {
+        circles::insert_key(&self.pool, key).await
+    }
+    async fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
+        circles::key_by_hash(&self.pool, hash).await
+    }
+    async fn key_count(&self) -> StoreResult<i64> {
+        circles::key_count(&self.pool).await
+    }
+
+    async fn insert_element(&self, element: &Element) -> StoreResult<()> {
+        elements::insert(&self.pool, element).await
+    }
+    async fn element(&self, circle_id: &str, slug: &str) -> StoreResult<Option<Element>> {
+        elements::live(&self.pool, circle_id, slug).await
+    }
+    async fn save_spec(
+        &self,
+        id: &str,
+        expected_version: i64,
+        spec: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<Element> {
+        elements::save_spec(&self.pool, id, expected_version, spec, now).await
+    }
+    async fn element_versions(&self, id: &str) -> StoreResult<Vec<ElementVersion>> {
+        elements::versions(&self.pool, id).await
+    }
+    async fn set_element_enabled(&self, id: &str, enabled: bool, now: Millis) -> StoreResult<()> {
+        elements::set_enabled(&self.pool, id, enabled, now).await
+    }
+    async fn delete_element(&self, id: &str, now: Millis) -> StoreResult<()> {
+        elements::delete(&self.pool, id, now).await
+    }
+
+    async fn insert_agent(&self, agent: &AgentRecord) -> StoreResult<()> {
+        agents::insert(&self.pool, agent).await
+    }
+    async fn agents(&self, circle_id: &str) -> StoreResult<Vec<AgentRecord>> {
+        agents::list(&self.pool, circle_id).await
+    }
+    async fn agent(&self, circle_id: &str, id: &str) -> StoreResult<Option<AgentRecord>> {
+        agents::get(&self.pool, circle_id, id).await
+    }
+    async fn update_agent(&self, agent: &AgentRecord) -> StoreResult<bool> {
+        agents::update(&self.pool, agent).await
+    }
+    async fn delete_agent(&self, circle_id: &str, id: &str) -> StoreResult<bool> {
+        agents::delete(&self.pool, circle_id, id).await
+    }
+
+    async fn insert_provider(&self, provider: &ProviderRecord) -> StoreResult<()> {
+        telephony::insert_provider(&self.pool, provider).await
+    }
+    async fn providers(&self, circle_id: &str) -> StoreResult<Vec<ProviderRecord>> {
+        telephony::providers(&self.pool, circle_id, None).await
+    }
+    async fn provider(&self, circle_id: &str, id: &str) -> StoreResult<Option<ProviderRecord>> {
+        Ok(telephony::providers(&self.pool, circle_id, Some(id))
+            .await?
+            .pop())
+    }
+    async fn delete_provider(&self, circle_id: &str, id: &str) -> StoreResult<bool> {
+        telephony::delete_provider(&self.pool, circle_id, id).await
+    }
+    async fn insert_number(&self, number: &NumberRecord) -> StoreResult<()> {
+        telephony::insert_number(&self.pool, number).await
+    }
+    async fn numbers(
+        &self,
+        circle_id: &str,
+        agent_id: Option<&str>,
+    ) -> StoreResult<Vec<NumberRecord>> {
+        telephony::numbers(&self.pool, circle_id, agent_id).await
+    }
+    async fn number_by_e164(&self, number: &str) -> StoreResult<Option<NumberRecord>> {
+        telephony::number_by_e164(&self.pool, number).await
+    }
+    async fn pin_number(
+        &self,
+        circle_id: &str,
+        id: &str,
+        agent_id: Option<&str>,
+    ) -> StoreResult<bool> {
+        telephony::pin_number(&self.pool, circle_id, id, agent_id).await
+    }
+    async fn delete_number(&self, circle_id: &str, id: &str) -> StoreResult<bool> {
+        telephony::delete_number(&self.pool, circle_id, id).await
+    }
+
+    async fn insert_call(&self, call: &CallRecord) -> StoreResult<()> {
+        calls::insert(&self.pool, call).await
+    }
+    async fn update_call(&self, call: &CallRecord) -> StoreResult<()> {
+        calls::update(&self.pool, call).await
+    }
+    async fn insert_turn(&self, call_id: &str, turn: &CallTurn) -> StoreResult<()> {
+        calls::insert_turn(&self.pool, call_id, turn).await
+    }
+    async fn calls(&self, circle_id: &str, limit: i64) -> StoreResult<Vec<CallRecord>> {
+        calls::list(&self.pool, circle_id, None, limit).await
+    }
+    async fn call(&self, circle_id: &str, id: &str) -> StoreResult<Option<CallRecord>> {
+        Ok(calls::list(&self.pool, circle_id, Some(id), 1).await?.pop())
+    }
+    async fn turns(&self, call_id: &str) -> StoreResult<Vec<CallTurn>> {
+        calls::turns(&self.pool, call_id).await
+    }
+    async fn call_counts(&self, number: &str) -> StoreResult<(i64, i64)> {
+        calls::counts(&self.pool, number).await
+    }
+    async fn thread(
+        &self,
+        circle_id: &str,
+        contact: &str,
+        agent_id: &str,
+        now: Millis,
+    ) -> StoreResult<Thread> {
+        calls::thread(&self.pool, circle_id, contact, agent_id, now).await
+    }
+    async fn append_message(&self, thread_id: &str, message: &ThreadMessage) -> StoreResult<()> {
+        calls::append_message(&self.pool, thread_id, message).await
+    }
+    async fn recent_messages(
+        &self,
+        thread_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<ThreadMessage>> {
+        calls::recent_messages(&self.pool, thread_id, limit).await
+    }
+    async fn threads_by_contact(&self, circle_id: &str, contact: &str) -> StoreResult<Vec<Thread>> {
+        calls::threads_by_contact(&self.pool, circle_id, contact).await
+    }
+}

@@ -1,0 +1,182 @@
+//! Carrier credentials (providers) and registered numbers.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row as _};
+
+use super::is_unique_violation;
+use crate::error::ApiError;
+use crate::store::{NumberRecord, ProviderRecord, StoreResult};
+
+fn provider(row: &AnyRow) -> StoreResult<ProviderRecord> {
+    Ok(ProviderRecord {
+        id: row.try_get("id")?,
+        circle_id: row.try_get("circle_id")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        username: row.try_get("username")?,
+        sealed_secret: row.try_get("sealed_secret")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn number(row: &AnyRow) -> StoreResult<NumberRecord> {
+    Ok(NumberRecord {
+        id: row.try_get("id")?,
+        circle_id: row.try_get("circle_id")?,
+        number: row.try_get("number")?,
+        provider_id: row.try_get("provider_id")?,
+        agent_id: row.try_get("agent_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(super) async fn insert_provider(pool: &AnyPool, p: &ProviderRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO providers (id, circle_id, kind, name, username, sealed_secret, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&p.id)
+    .bind(&p.circle_id)
+    .bind(&p.kind)
+    .bind(&p.name)
+    .bind(&p.username)
+    .bind(p.sealed_secret.clone())
+    .bind(p.created_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A circle's providers, or only provider `id`.
+pub(super) async fn providers(
+    pool: &AnyPool,
+    circle_id: &str,
+    id: Option<&str>,
+) -> StoreResult<Vec<ProviderRecord>> {
+    sqlx::query(
+        "SELECT id, circle_id, kind, name, username, sealed_secret, created_at FROM providers \
+         WHERE circle_id = $1 AND ($2 = '' OR id = $2) ORDER BY created_at, id",
+    )
+    .bind(circle_id)
+    .bind(id.unwrap_or(""))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(provider)
+    .collect()
+}
+
+pub(super) async fn delete_provider(
+    pool: &AnyPool,
+    circle_id: &str,
+    id: &str,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM numbers WHERE provider_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if users > 0 {
+        return Err(ApiError::conflict(
+            "PROVIDER_IN_USE",
+            format!("{users} number(s) use this provider; delete or move them first"),
+        ));
+    }
+    let done = sqlx::query("DELETE FROM providers WHERE circle_id = $1 AND id = $2")
+        .bind(circle_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            // A number registered between the count and the delete.
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                ApiError::conflict("PROVIDER_IN_USE", "a number uses this provider")
+            }
+            _ => e.into(),
+        })?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn insert_number(pool: &AnyPool, n: &NumberRecord) -> StoreResult<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO numbers (id, circle_id, number, provider_id, agent_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&n.id)
+    .bind(&n.circle_id)
+    .bind(&n.number)
+    .bind(&n.provider_id)
+    .bind(n.agent_id.clone())
+    .bind(n.created_at)
+    .execute(pool)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(ApiError::invalid(
+            "NUMBER_EXISTS",
+            format!("{} is registered already", n.number),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+const NUMBER_COLUMNS: &str = "id, circle_id, number, provider_id, agent_id, created_at";
+
+pub(super) async fn numbers(
+    pool: &AnyPool,
+    circle_id: &str,
+    agent_id: Option<&str>,
+) -> StoreResult<Vec<NumberRecord>> {
+    sqlx::query(&format!(
+        "SELECT {NUMBER_COLUMNS} FROM numbers \
+         WHERE circle_id = $1 AND ($2 = '' OR agent_id = $2) ORDER BY created_at, id"
+    ))
+    .bind(circle_id)
+    .bind(agent_id.unwrap_or(""))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(number)
+    .collect()
+}
+
+pub(super) async fn number_by_e164(
+    pool: &AnyPool,
+    e164: &str,
+) -> StoreResult<Option<NumberRecord>> {
+    sqlx::query(&format!(
+        "SELECT {NUMBER_COLUMNS} FROM numbers WHERE number = $1"
+    ))
+    .bind(e164)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(number)
+    .transpose()
+}
+
+pub(super) async fn pin_number(
+    pool: &AnyPool,
+    circle_id: &str,
+    id: &str,
+    agent_id: Option<&str>,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE numbers SET agent_id = $1 WHERE circle_id = $2 AND id = $3")
+        .bind(agent_id.map(str::to_owned))
+        .bind(circle_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn delete_number(pool: &AnyPool, circle_id: &str, id: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM numbers WHERE circle_id = $1 AND id = $2")
+        .bind(circle_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
