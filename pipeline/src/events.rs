@@ -28,6 +28,10 @@ pub enum CallEvent {
     Refused {
         /// The carrier's call id.
         call_id: String,
+        /// Caller number.
+        from: String,
+        /// Dialled number.
+        to: String,
     },
     /// One exchange: what the caller said and what of the agent's reply they heard.
     TurnCompleted {
@@ -101,9 +105,14 @@ mod tests {
         let mut rx = bus.subscribe();
         bus.publish(CallEvent::Refused {
             call_id: "c1".into(),
+            from: "+46700000001".into(),
+            to: "+46766860000".into(),
         });
         let event = rx.recv().await.expect("event");
         let json = serde_json::to_string(&event).expect("serializes");
-        assert_eq!(json, r#"{"type":"refused","call_id":"c1"}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"refused","call_id":"c1","from":"+46700000001","to":"+46766860000"}"#
+        );
     }
 }

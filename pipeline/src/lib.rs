@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod call;
+pub mod context;
 pub mod engines;
 pub mod error;
 pub mod events;

@@ -152,7 +152,7 @@ async fn next_turn(events: &mut broadcast::Receiver<CallEvent>, call_id: &str) -
 fn event_call(e: &CallEvent) -> &str {
     match e {
         CallEvent::Started { call_id, .. }
-        | CallEvent::Refused { call_id }
+        | CallEvent::Refused { call_id, .. }
         | CallEvent::TurnCompleted { call_id, .. }
         | CallEvent::Ended { call_id, .. } => call_id,
     }

@@ -178,3 +178,50 @@ fn toml_errors_say_where() {
     let text = err.to_string();
     assert!(text.contains("repl") && text.contains("line"), "{text}");
 }
+
+#[tokio::test]
+async fn again_answers_a_question_the_caller_asked_before() {
+    let brain = ScriptedBrain::from_toml_str(
+        r#"
+fallback = "Sorry?"
+[[rule]]
+when = ["price"]
+reply = "Fifty crowns."
+again = "As I said, fifty crowns."
+[[rule]]
+when = ["hello"]
+reply = "Hello!"
+"#,
+    )
+    .expect("valid rules");
+    assert_eq!(brain.answer_in("the price?", &[]).reply, "Fifty crowns.");
+    assert_eq!(
+        brain.answer_in("the price?", &["hello"]).reply,
+        "Fifty crowns."
+    );
+    assert_eq!(
+        brain.answer_in("price again", &["what price"]).reply,
+        "As I said, fifty crowns."
+    );
+    assert_eq!(
+        brain.answer_in("hello", &["hello"]).reply,
+        "Hello!",
+        "no again: reply"
+    );
+    // Through `reply`: an earlier call's messages in the history count.
+    let history = [
+        Message::new(Role::System, "You are a shop."),
+        Message::new(Role::User, "What is the price?"),
+        Message::new(Role::Assistant, "Fifty crowns."),
+        Message::new(Role::User, "The price, once more?"),
+    ];
+    let reply: Vec<_> = brain.reply(&history).collect().await;
+    let text: String = reply
+        .into_iter()
+        .map(|e| match e.expect("event") {
+            BrainEvent::Text(t) => t,
+            BrainEvent::Hangup => String::new(),
+        })
+        .collect();
+    assert_eq!(text, "As I said, fifty crowns.");
+}

@@ -68,6 +68,36 @@ pub(crate) struct Config {
     pub(crate) agent: AgentConfig,
     /// Call events (`[events]`).
     pub(crate) events: EventsConfig,
+    /// The control API's database (`[store]`).
+    pub(crate) store: StoreConfig,
+    /// The key that seals carrier credentials (`[secrets]`).
+    pub(crate) secrets: SecretsConfig,
+}
+
+/// The `[store]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct StoreConfig {
+    /// `postgres://...` for PostgreSQL. Default unset: SQLite at `data_dir/voxgate.db`;
+    /// env `VOXGATE_STORE_URL`.
+    pub(crate) url: Option<String>,
+}
+
+/// The `[secrets]` section.
+#[derive(Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SecretsConfig {
+    /// Base64 of 32 bytes. Default unset: generated into `data_dir/secrets.key` on first
+    /// start; env `VOXGATE_SECRETS_KEY`.
+    pub(crate) key: Option<String>,
+}
+
+impl std::fmt::Debug for SecretsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretsConfig")
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// The `[events]` section.
@@ -157,6 +187,8 @@ impl Default for Config {
             pipeline: PipelineConfig::default(),
             agent: AgentConfig::default(),
             events: EventsConfig::default(),
+            store: StoreConfig::default(),
+            secrets: SecretsConfig::default(),
         }
     }
 }
@@ -214,6 +246,8 @@ impl Config {
             "VOXGATE_PUBLIC_URL" => self.public_url = value,
             "VOXGATE_BRIDGE_TOKEN" => self.bridge.token = Some(value),
             "VOXGATE_EVENTS_LOG" => self.events.log = Some(PathBuf::from(value)),
+            "VOXGATE_STORE_URL" => self.store.url = Some(value).filter(|v| !v.is_empty()),
+            "VOXGATE_SECRETS_KEY" => self.secrets.key = Some(value),
             "VOXGATE_PIPELINE_SLOTS" => {
                 self.pipeline.slots = match value.parse() {
                     Ok(n) if n > 0 => n,

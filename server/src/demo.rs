@@ -41,11 +41,14 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         let config = config.clone();
         tokio::task::spawn_blocking(move || App::build(&config)).await??
     };
+    let control = crate::control::Control::open(&config).await?;
+    control.attach(&app.bus, &app.pipeline);
     let listener = http::bind(config.http.listen).await?;
     let addr = listener.local_addr()?;
     let events = app.bus.subscribe();
     let url = format!("ws://{addr}{}?token={}", ws::PATH, app.ws.token);
-    let server = tokio::spawn(http::serve(listener, http::router(Some(&app))));
+    let router = http::router(Some(&app), Some(&control));
+    let server = tokio::spawn(http::serve(listener, router));
 
     println!(
         "\nvoxgate demo: a simulated 46elks call to ws://{addr}{}\n",

@@ -75,6 +75,8 @@ mod tests {
         for call_id in ["a", "b"] {
             bus.publish(CallEvent::Refused {
                 call_id: call_id.into(),
+                from: "+46700000001".into(),
+                to: "+46766860000".into(),
             });
         }
         let mut lines = Vec::new();
@@ -90,8 +92,8 @@ mod tests {
             lines,
             [
                 r#"{"type":"earlier"}"#,
-                r#"{"type":"refused","call_id":"a"}"#,
-                r#"{"type":"refused","call_id":"b"}"#
+                r#"{"type":"refused","call_id":"a","from":"+46700000001","to":"+46766860000"}"#,
+                r#"{"type":"refused","call_id":"b","from":"+46700000001","to":"+46766860000"}"#
             ],
             "appended, one event per line"
         );

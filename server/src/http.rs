@@ -14,13 +14,18 @@ use serde_json::{Value, json};
 use voxgate_bridge::ws::{self, CallHandler};
 
 use crate::app::App;
+use crate::control::Control;
 
-/// All routes voxgate serves: health, metrics and, with an [`App`], the 46elks WebSocket
-/// leg. The control API mounts here as it lands.
-pub(crate) fn router(app: Option<&App>) -> Router {
-    let base = Router::new()
+/// All routes voxgate serves: health, metrics, the control API (every route of which checks
+/// its Bearer key) and, with an [`App`], the 46elks WebSocket leg (which checks its own
+/// token).
+pub(crate) fn router(app: Option<&App>, control: Option<&Control>) -> Router {
+    let mut base = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
+    if let Some(control) = control {
+        base = base.merge(voxgate_control_api::router(control.state.clone()));
+    }
     let Some(app) = app else { return base };
     let handler: Arc<dyn CallHandler> = Arc::new(app.pipeline.clone());
     base.route("/metrics", get(metrics).with_state(app.pipeline.clone()))
@@ -101,7 +106,7 @@ mod tests {
 
     async fn get_json(uri: &str) -> (StatusCode, Value) {
         let req = Request::get(uri).body(Body::empty()).expect("request");
-        let res = router(None).oneshot(req).await.expect("infallible");
+        let res = router(None, None).oneshot(req).await.expect("infallible");
         let status = res.status();
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
             .await

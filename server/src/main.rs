@@ -4,11 +4,13 @@
 //! variables, see [`config`]), loads the agent's engines ([`engines`]), builds the call
 //! pipeline ([`app`]), binds the HTTP listener (health, metrics, the 46elks WebSocket) and
 //! serves until SIGINT or SIGTERM, then shuts down gracefully. `voxgate demo` does the same
-//! and places one simulated 46elks call against itself ([`demo`]). Later issues add the
-//! control API and the `keys` and `carrier-sim` subcommands; the wiring stays here.
+//! and places one simulated 46elks call against itself ([`demo`]). The control API
+//! ([`control`]) shares the listener; `voxgate keys create` makes API keys against the
+//! same store, also while the server runs.
 
 mod app;
 mod config;
+mod control;
 mod demo;
 mod engines;
 mod events_log;
@@ -40,6 +42,22 @@ enum Command {
     /// Run the server, place one simulated 46elks call against it and print the
     /// conversation with per-turn latencies; then keep serving.
     Demo,
+    /// Manage control-API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it (only now); the circle is created if it does not exist.
+    Create {
+        /// The circle (tenant) the key belongs to.
+        #[arg(long, default_value = "default")]
+        circle: String,
+        /// read | write | execute | admin.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -58,7 +76,22 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => runtime.block_on(serve(config)),
         Command::Demo => runtime.block_on(demo::run(config)),
+        Command::Keys(KeysCommand::Create { circle, role }) => {
+            runtime.block_on(create_key(&config, &circle, &role))
+        }
     }
+}
+
+/// `voxgate keys create`: prints the new key alone on stdout, for scripts.
+#[allow(clippy::print_stdout)]
+async fn create_key(config: &config::Config, circle: &str, role: &str) -> anyhow::Result<()> {
+    let role = role.parse().context("--role")?;
+    let store = control::open_store(config).await?;
+    let key = voxgate_control_api::bootstrap::create_key(&*store, circle, role)
+        .await
+        .context("creating the key")?;
+    println!("{key}");
+    Ok(())
 }
 
 /// Loads the engines, then binds and serves until a shutdown signal.
@@ -70,6 +103,8 @@ async fn serve(config: config::Config) -> anyhow::Result<()> {
     if let Some(path) = &config.events.log {
         events_log::spawn(&app.bus, path).await?;
     }
+    let control = control::Control::open(&config).await?;
+    control.attach(&app.bus, &app.pipeline);
     let listener = http::bind(config.http.listen).await?;
-    http::serve(listener, http::router(Some(&app))).await
+    http::serve(listener, http::router(Some(&app), Some(&control))).await
 }

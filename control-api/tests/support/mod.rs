@@ -2,7 +2,7 @@
 //! test runs against both real databases.
 //!
 //! PostgreSQL comes from `VOXGATE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`, as `.ci/run` starts it). A missing server is
+//! `postgres://postgres:voxgate@127.0.0.1:5432/test`, as `.ci/run` starts it). A missing server is
 //! a test failure, not a skip: the suite promises both backends.
 
 #![allow(dead_code, unreachable_pub)]
@@ -18,7 +18,7 @@ use voxgate_control_api::store::{SqlStore, Store};
 /// The PostgreSQL server the tests use.
 pub fn postgres_url() -> String {
     std::env::var("VOXGATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+        .unwrap_or_else(|_| "postgres://postgres:voxgate@127.0.0.1:5432/test".to_owned())
 }
 
 /// One test database: dropped by [`TestDb::finish`].

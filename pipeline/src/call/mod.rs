@@ -37,6 +37,7 @@ use voxgate_bridge::SessionConfig;
 use voxgate_bridge::ws::{CallHandler, WsLeg};
 
 use crate::agent::AgentConfig;
+use crate::context::CallContexts;
 use crate::error::PipelineError;
 use crate::events::EventBus;
 use crate::metrics::Metrics;
@@ -95,6 +96,8 @@ struct Shared {
     slots: Arc<SlotPool<CallSlot>>,
     metrics: Arc<Metrics>,
     bus: Arc<dyn EventBus>,
+    /// Where each call's agent settings and history come from (none: the agent above).
+    contexts: std::sync::OnceLock<Arc<dyn CallContexts>>,
 }
 
 /// Answers 46elks calls with one agent: the bridge's [`CallHandler`].
@@ -161,6 +164,7 @@ impl Pipeline {
                 slots,
                 metrics: Arc::new(Metrics::default()),
                 bus,
+                contexts: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -174,6 +178,14 @@ impl Pipeline {
     pub fn render_metrics(&self) -> String {
         let slots = &self.shared.slots;
         self.shared.metrics.render(slots.in_use(), slots.capacity())
+    }
+
+    /// Takes each call's prompt, greeting and history from `contexts` (see
+    /// [`crate::context`]). Set once, before calls arrive; later calls are ignored.
+    pub fn set_contexts(&self, contexts: Arc<dyn CallContexts>) {
+        if self.shared.contexts.set(contexts).is_err() {
+            tracing::warn!("call contexts were set already; keeping the first");
+        }
     }
 
     /// Slots in use now.

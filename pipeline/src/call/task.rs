@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use voxgate_bridge::message::ByeReason;
 use voxgate_bridge::ws::WsLeg;
 use voxgate_bridge::{BridgeError, Event, Output, Session};
@@ -15,6 +16,7 @@ use voxgate_media::{AudioFrame, FRAME_MS};
 use super::heard::HeardText;
 use super::reply::{self, ReplyEvent, ReplyHandle, ReplyJob};
 use super::{CallSlot, Shared};
+use crate::context::{CallContext, LOOKUP_TIMEOUT};
 use crate::error::PipelineError;
 use crate::events::CallEvent;
 use crate::metrics::TurnMetrics;
@@ -56,6 +58,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut leg: WsLeg) {
             answer = next_vad_answer(call.slot.as_deref_mut()) => {
                 call.take_vad_answers(Instant::now(), Some(answer));
             }
+            context = next_context(call.context.as_mut()) => call.on_context(Instant::now(), context),
         }
     }
 }
@@ -76,6 +79,18 @@ async fn next_vad_answer(slot: Option<&mut CallSlot>) -> Result<f32, PipelineErr
         _ => std::future::pending().await,
     }
 }
+
+/// The call context, once looked up (`None`: the lookup timed out); pending forever when
+/// no lookup runs.
+async fn next_context(lookup: Option<&mut Lookup>) -> Option<CallContext> {
+    match lookup {
+        Some(lookup) => lookup.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A running call-context lookup, bounded by [`LOOKUP_TIMEOUT`].
+type Lookup = BoxFuture<'static, Option<CallContext>>;
 
 /// The running reply's next event; pending forever when no reply runs.
 async fn next_reply_event(reply: Option<&mut ReplyHandle>) -> Option<ReplyEvent> {
@@ -132,6 +147,8 @@ struct Call {
     reply: Option<ReplyHandle>,
     turn: Option<Turn>,
     history: Vec<Message>,
+    /// The call context being looked up; the greeting waits for it.
+    context: Option<Lookup>,
     call_id: String,
     completed_turns: u32,
     /// The agent sent `bye` (after a reply that ended the call).
@@ -151,6 +168,7 @@ impl Call {
             reply: None,
             turn: None,
             history,
+            context: None,
             call_id: String::new(),
             completed_turns: 0,
             agent_hung_up: false,
@@ -180,21 +198,58 @@ impl Call {
             tracing::warn!(call_id = %self.call_id, "no free call slot: refusing the call");
             shared.metrics.calls_refused.fetch_add(1, Ordering::Relaxed);
             let call_id = self.call_id.clone();
-            shared.bus.publish(CallEvent::Refused { call_id });
+            shared.bus.publish(CallEvent::Refused { call_id, from, to });
             return self.session.hangup(now);
         };
         slot.reset();
         self.slot = Some(slot);
         shared.metrics.calls_started.fetch_add(1, Ordering::Relaxed);
         tracing::info!(call_id = %self.call_id, %from, %to, "call answered");
+        if let Some(contexts) = shared.contexts.get() {
+            let lookup = contexts.lookup(&from, &to);
+            self.context = Some(Box::pin(async move {
+                tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await.ok()
+            }));
+        }
         shared.bus.publish(CallEvent::Started {
             call_id: self.call_id.clone(),
             from,
             to,
             agent: shared.agent.name.clone(),
         });
-        if !shared.agent.greeting.is_empty() {
-            let job = ReplyJob::Say(shared.agent.greeting.clone());
+        if self.context.is_none() {
+            self.greet(now, &shared.agent.greeting);
+        }
+    }
+
+    /// Applies the looked-up context: its prompt and the caller's earlier messages go
+    /// into the conversation, then the greeting plays.
+    fn on_context(&mut self, now: Instant, context: Option<CallContext>) {
+        self.context = None;
+        let shared = Arc::clone(&self.shared);
+        let Some(context) = context else {
+            tracing::warn!(call_id = %self.call_id, ?LOOKUP_TIMEOUT, "call context lookup timed out; greeting with the defaults");
+            return self.greet(now, &shared.agent.greeting);
+        };
+        if let Some(prompt) = context.system_prompt {
+            self.history[0] = Message::new(Role::System, prompt);
+        }
+        let earlier = context.history.len();
+        self.history.splice(1..1, context.history);
+        tracing::debug!(call_id = %self.call_id, earlier, "call context applied");
+        self.greet(
+            now,
+            context
+                .greeting
+                .as_deref()
+                .unwrap_or(&shared.agent.greeting),
+        );
+    }
+
+    /// Plays `greeting`, unless it is empty or the caller already started a turn.
+    fn greet(&mut self, now: Instant, greeting: &str) {
+        if !greeting.is_empty() && self.turn.is_none() {
+            let job = ReplyJob::Say(greeting.to_owned());
             self.start_reply(Turn::new(false, now), job);
         }
     }

@@ -12,6 +12,11 @@
 //! reply = "We are open from nine to five, Monday to Friday."
 //!
 //! [[rule]]
+//! when = ["price", "cost"]
+//! reply = "A visit costs fifty crowns."
+//! again = "As I said before, fifty crowns."  # optional: when the caller asked before
+//!
+//! [[rule]]
 //! when = ["bye", "goodbye", "that's all"]
 //! reply = "Goodbye!"
 //! hangup = true   # end the call once the reply has been spoken
@@ -20,6 +25,11 @@
 //! A `when` entry matches when its words appear consecutively, as whole words, in the
 //! caller's latest message. Matching ignores case and punctuation; apostrophes are dropped
 //! (`that's` is `thats`), every other non-alphanumeric character separates words.
+//!
+//! `again`, if given, replaces `reply` when an earlier caller message in the conversation
+//! matched the same rule. The conversation includes earlier calls of the same caller with
+//! the same agent (the thread the control API keeps), so `again` is how a scripted agent
+//! shows that it remembers.
 //!
 //! The reply streams as [`BrainEvent::Text`] pieces, one word each (with the space before
 //! it), with no delay, followed by [`BrainEvent::Hangup`] if the rule says so. Nothing here
@@ -57,6 +67,8 @@ struct RuleEntry {
     when: Vec<String>,
     reply: String,
     #[serde(default)]
+    again: Option<String>,
+    #[serde(default)]
     hangup: bool,
 }
 
@@ -65,6 +77,7 @@ struct RuleEntry {
 struct Rule {
     phrases: Vec<Vec<String>>,
     reply: String,
+    again: Option<String>,
     hangup: bool,
 }
 
@@ -135,20 +148,37 @@ impl ScriptedBrain {
     /// What the brain answers to the caller's `message`: the first matching rule, or the
     /// fallback.
     pub fn answer(&self, message: &str) -> Answer<'_> {
+        self.answer_in(message, &[])
+    }
+
+    /// What the brain answers to `message` when the caller said `earlier` before (oldest
+    /// first): a matching rule's `again` if one of them matched the same rule.
+    pub fn answer_in(&self, message: &str, earlier: &[&str]) -> Answer<'_> {
+        let Some(index) = self.rule_for(message) else {
+            return Answer {
+                reply: &self.fallback,
+                hangup: false,
+            };
+        };
+        let rule = &self.rules[index];
+        let asked_before =
+            rule.again.is_some() && earlier.iter().any(|m| self.rule_for(m) == Some(index));
+        let reply = match (&rule.again, asked_before) {
+            (Some(again), true) => again,
+            _ => &rule.reply,
+        };
+        Answer {
+            reply,
+            hangup: rule.hangup,
+        }
+    }
+
+    /// The index of the first rule matching `message`.
+    fn rule_for(&self, message: &str) -> Option<usize> {
         let words = words(message);
         self.rules
             .iter()
-            .find(|rule| rule.phrases.iter().any(|p| contains_phrase(&words, p)))
-            .map_or(
-                Answer {
-                    reply: &self.fallback,
-                    hangup: false,
-                },
-                |rule| Answer {
-                    reply: &rule.reply,
-                    hangup: rule.hangup,
-                },
-            )
+            .position(|rule| rule.phrases.iter().any(|p| contains_phrase(&words, p)))
     }
 
     fn validate(file: RulesFile) -> Result<Self, PipelineError> {
@@ -170,12 +200,13 @@ impl ScriptedBrain {
 
 impl Brain for ScriptedBrain {
     fn reply(&self, history: &[Message]) -> BoxStream<Result<BrainEvent, PipelineError>> {
-        let latest = history
+        let mut said: Vec<&str> = history
             .iter()
-            .rev()
-            .find(|m| m.role == Role::User)
-            .map_or("", |m| m.content.as_str());
-        let answer = self.answer(latest);
+            .filter(|m| m.role == Role::User)
+            .map(|m| m.content.as_str())
+            .collect();
+        let latest = said.pop().unwrap_or("");
+        let answer = self.answer_in(latest, &said);
         let mut events: Vec<_> = pieces(answer.reply)
             .map(|piece| Ok(BrainEvent::Text(piece.to_owned())))
             .collect();
@@ -220,6 +251,7 @@ fn validate_rule(index: usize, entry: RuleEntry) -> Result<Rule, PipelineError> 
     Ok(Rule {
         phrases,
         reply: entry.reply,
+        again: entry.again.filter(|a| !a.trim().is_empty()),
         hangup: entry.hangup,
     })
 }

@@ -1,0 +1,265 @@
+//! The control API's side of the server: the store (SQLite in `data_dir`, or PostgreSQL at
+//! `store.url`), the secrets sealer, the first-start bootstrap (the `default` circle, its
+//! admin key, the `[agent]` of `voxgate.toml` as its seed agent), the recorder that turns
+//! call events into call records and threads, and the call contexts the pipeline asks at
+//! each `hello`.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use voxgate_control_api::recorder::{CallUpdate, Recorder};
+use voxgate_control_api::secrets::Sealer;
+use voxgate_control_api::store::{SqlStore, Store};
+use voxgate_control_api::{AppState, bootstrap, directory};
+use voxgate_pipeline::agent::{AgentConfig, BrainConfig, EarsEngine, MouthEngine};
+use voxgate_pipeline::context::{CallContext, CallContexts};
+use voxgate_pipeline::events::{BroadcastBus, CallEvent};
+use voxgate_pipeline::providers::{Message, Role};
+
+use crate::config::Config;
+
+/// The store and what the control API's routes share.
+pub(crate) struct Control {
+    /// Handlers' state.
+    pub(crate) state: AppState,
+}
+
+/// Opens the store configured in `config` (creating `data_dir` for SQLite).
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = match &config.store.url {
+        Some(url) => SqlStore::connect(url)
+            .await
+            .with_context(|| format!("connecting to the store at {}", redact(url)))?,
+        None => {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
+            let path = config.data_dir.join("voxgate.db");
+            SqlStore::open_sqlite(&path)
+                .await
+                .with_context(|| format!("opening {}", path.display()))?
+        }
+    };
+    Ok(Arc::new(store))
+}
+
+/// `postgres://user:password@host/db` without the password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Control {
+    /// Opens the store and the sealer, and bootstraps an empty store. The first admin key
+    /// is printed to stdout, once.
+    pub(crate) async fn open(config: &Config) -> anyhow::Result<Self> {
+        let store = open_store(config).await?;
+        let sealer = match &config.secrets.key {
+            Some(key) => Some(Sealer::from_base64(key).context("secrets.key")?),
+            None => match Sealer::load_or_create(&config.data_dir.join("secrets.key")) {
+                Ok(sealer) => Some(sealer),
+                Err(e) => {
+                    tracing::error!(error = %e, "carrier credentials are unavailable until the secrets key can be read");
+                    None
+                }
+            },
+        };
+        if let Some(first) = bootstrap::first_start(&*store, &seed_agent(&config.agent)).await? {
+            print_admin_key(&first.admin_key);
+        }
+        Ok(Self {
+            state: AppState::new(store, sealer),
+        })
+    }
+
+    /// Records `bus`'s call events and makes `pipeline` ask the store for each call's
+    /// agent settings and history.
+    pub(crate) fn attach(&self, bus: &BroadcastBus, pipeline: &voxgate_pipeline::Pipeline) {
+        tokio::spawn(record(self.state.store_arc(), bus.subscribe()));
+        pipeline.set_contexts(Arc::new(StoreContexts {
+            store: self.state.store_arc(),
+        }));
+    }
+}
+
+#[allow(clippy::print_stdout)] // Shown once, to the operator at the terminal.
+fn print_admin_key(key: &str) {
+    println!(
+        "\nFirst start: created circle \"default\" and its admin API key (shown only now):\n\n    {key}\n\nUse it as `Authorization: Bearer {key}`. More keys: voxgate keys create --circle NAME --role ROLE\n"
+    );
+}
+
+/// The `[agent]` of `voxgate.toml` as a control-API agent body.
+pub(crate) fn seed_agent(agent: &AgentConfig) -> Value {
+    let ears = match agent.ears.engine {
+        EarsEngine::Whisper => "whisper",
+        EarsEngine::Fixed => "fixed",
+    };
+    let brain = match agent.brain {
+        BrainConfig::Scripted { .. } => "scripted",
+        BrainConfig::Llama { .. } => "llama",
+        BrainConfig::Openai { .. } => "openai",
+    };
+    let mouth = match agent.mouth.engine {
+        MouthEngine::Espeak => "espeak",
+        MouthEngine::Tone => "tone",
+    };
+    json!({
+        "name": agent.name,
+        "system_prompt": agent.system_prompt,
+        "greeting": agent.greeting,
+        "listen_format": agent.listen_format.as_str(),
+        "send_format": agent.send_format.as_str(),
+        "ears": {"engine": ears},
+        "brain": {"engine": brain},
+        "mouth": {"engine": mouth},
+    })
+}
+
+/// Writes every call event to the store, in order, until the bus closes.
+async fn record(store: Arc<dyn Store>, mut events: broadcast::Receiver<CallEvent>) {
+    let mut recorder = Recorder::new(store);
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::error!(
+                    missed,
+                    "call recorder fell behind; some call events are not stored"
+                );
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if let Err(e) = recorder.record(update(event)).await {
+            tracing::error!(error = %e, "storing a call event failed");
+        }
+    }
+}
+
+/// The pipeline's event as the recorder's.
+fn update(event: CallEvent) -> CallUpdate {
+    match event {
+        CallEvent::Started {
+            call_id, from, to, ..
+        } => CallUpdate::Started {
+            carrier_call_id: call_id,
+            from,
+            to,
+        },
+        CallEvent::Refused { call_id, from, to } => CallUpdate::Refused {
+            carrier_call_id: call_id,
+            from,
+            to,
+        },
+        CallEvent::TurnCompleted {
+            call_id,
+            turn,
+            user,
+            agent,
+            interrupted,
+            metrics,
+        } => CallUpdate::Turn {
+            carrier_call_id: call_id,
+            turn,
+            user,
+            agent,
+            interrupted,
+            metrics: metrics_ms(&metrics),
+        },
+        CallEvent::Ended {
+            call_id,
+            reason,
+            error,
+            ..
+        } => CallUpdate::Ended {
+            carrier_call_id: call_id,
+            reason,
+            error,
+        },
+    }
+}
+
+/// A turn's stage times in milliseconds (`null` for stages the turn did not reach).
+fn metrics_ms(m: &voxgate_pipeline::metrics::TurnMetrics) -> Value {
+    let ms = |d: Option<std::time::Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+    json!({
+        "end_of_turn_ms": ms(m.end_of_turn),
+        "stt_final_ms": ms(m.stt_final),
+        "first_token_ms": ms(m.first_token),
+        "first_audio_ms": ms(m.first_audio),
+        "first_frame_sent_ms": ms(m.first_frame_sent),
+        "server_added_ms": ms(m.server_added),
+    })
+}
+
+/// Each call's agent settings and history, from the store.
+struct StoreContexts {
+    store: Arc<dyn Store>,
+}
+
+impl CallContexts for StoreContexts {
+    fn lookup(&self, from: &str, to: &str) -> BoxFuture<'static, CallContext> {
+        let (store, from, to) = (Arc::clone(&self.store), from.to_owned(), to.to_owned());
+        async move {
+            let remembered = match directory::remember(&*store, &from, &to).await {
+                Ok(remembered) => remembered,
+                Err(e) => {
+                    tracing::error!(error = %e, "looking up the call's agent failed; using the defaults");
+                    return CallContext::default();
+                }
+            };
+            let history = remembered
+                .history
+                .into_iter()
+                .filter_map(|(role, content)| {
+                    let role = match role.as_str() {
+                        "user" => Role::User,
+                        "assistant" => Role::Assistant,
+                        _ => return None,
+                    };
+                    Some(Message::new(role, content))
+                })
+                .collect();
+            CallContext {
+                system_prompt: remembered.agent.as_ref().map(|a| a.system_prompt.clone()),
+                greeting: remembered.agent.map(|a| a.greeting),
+                history,
+            }
+        }
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_store_urls() {
+        assert_eq!(
+            redact("postgres://vg:s3cret@db:5432/vg"),
+            "postgres://vg:***@db:5432/vg"
+        );
+        assert_eq!(redact("postgres://db/vg"), "postgres://db/vg");
+    }
+
+    #[test]
+    fn the_default_agent_is_a_valid_seed() {
+        let seed = seed_agent(&AgentConfig::default());
+        let mut body = voxgate_control_api::agent::AgentBody::defaults();
+        voxgate_control_api::element::merge::merge(&mut body, &seed);
+        let agent = voxgate_control_api::agent::AgentBody::validate(&body).expect("valid");
+        assert_eq!(agent.name, "voxgate");
+        assert_eq!(agent.mouth["engine"], "espeak");
+    }
+}
