@@ -242,7 +242,7 @@ async fn agents_numbers_and_providers() {
             .expect_err("duplicate");
         assert_eq!(dup.code(), "NUMBER_EXISTS");
         let pinned = store.numbers(&a.id, Some(&ann.id)).await.expect("filter");
-        assert_eq!(pinned, [n1.clone()]);
+        assert_eq!(pinned, std::slice::from_ref(&n1));
         assert_eq!(store.numbers(&a.id, None).await.expect("all").len(), 2);
         assert_eq!(
             store

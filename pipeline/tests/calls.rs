@@ -441,3 +441,66 @@ async fn bad_input_ends_only_its_own_call() {
 fn hello(callid: &str) -> String {
     format!(r#"{{"t":"hello","callid":"{callid}","from":"+46700000002","to":"+46766860000"}}"#)
 }
+
+/// A call-context source: a fixed answer, or none ever (a store that hangs).
+struct Contexts(Option<voxgate_pipeline::context::CallContext>);
+
+impl voxgate_pipeline::context::CallContexts for Contexts {
+    fn lookup(
+        &self,
+        _from: &str,
+        _to: &str,
+    ) -> futures::future::BoxFuture<'static, voxgate_pipeline::context::CallContext> {
+        use futures::FutureExt as _;
+        match self.0.clone() {
+            Some(context) => futures::future::ready(context).boxed(),
+            None => futures::future::pending().boxed(),
+        }
+    }
+}
+
+/// Time from `hello` to the first agent audio, and what Whisper hears in the greeting.
+async fn greeted_after(contexts: Contexts) -> (Duration, String) {
+    let greeting = "Thank you for calling the weather line.";
+    let server = Server::start(agent(Format::Ulaw, Format::Ulaw, greeting), 1).await;
+    server.pipeline.set_contexts(Arc::new(contexts));
+    let hello = Instant::now();
+    let caller = server.call("ctx").await;
+    caller
+        .listen_until_greeted(QUIET, MAX_WAIT)
+        .await
+        .expect("greeting");
+    let first = caller
+        .agent_audio_arrivals()
+        .first()
+        .expect("agent audio")
+        .0;
+    let heard = server
+        .transcribe(&caller.agent_audio(), SampleRate::HZ_8000)
+        .await;
+    caller.close().await;
+    (first.saturating_duration_since(hello), heard)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_context_greets_and_a_hung_lookup_falls_back_in_time() {
+    let context = voxgate_pipeline::context::CallContext {
+        greeting: Some("Welcome back to the conference line.".to_owned()),
+        ..Default::default()
+    };
+    let (_, heard) = greeted_after(Contexts(Some(context))).await;
+    assert!(
+        heard.to_lowercase().contains("conference line"),
+        "the context's greeting, not the agent's: {heard:?}"
+    );
+    let (after, heard) = greeted_after(Contexts(None)).await;
+    assert!(
+        heard.to_lowercase().contains("weather"),
+        "the agent's greeting: {heard:?}"
+    );
+    assert!(
+        after >= voxgate_pipeline::context::LOOKUP_TIMEOUT,
+        "the greeting waited for the lookup: {after:?}"
+    );
+    assert!(after < Duration::from_secs(10), "{after:?}");
+}

@@ -74,14 +74,14 @@ async fn call(
         .hello("demo-call", "+46700000001", "+46766860000")
         .await?;
     caller
-        .listen_until_answered(PAUSE, ANSWER_TIMEOUT)
+        .listen_until_greeted(PAUSE, ANSWER_TIMEOUT)
         .await
         .context("waiting for the greeting")?;
     for name in PROMPTS {
         let path = PathBuf::from(SOUNDS_DIR).join(format!("{name}.wav"));
         let speech = voxgate_media::file::read_samples(&path, SampleRate::HZ_8000)
             .with_context(|| format!("{} (run scripts/setup)", path.display()))?;
-        caller
+        let spoken = caller
             .stream(
                 &speech,
                 SampleRate::HZ_8000,
@@ -89,7 +89,7 @@ async fn call(
             )
             .await?;
         caller
-            .listen_until_answered(PAUSE, ANSWER_TIMEOUT)
+            .listen_until_answered_since(spoken.start, PAUSE, ANSWER_TIMEOUT)
             .await
             .context("waiting for the answer")?;
     }

@@ -9,6 +9,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -74,19 +75,19 @@ async fn call(port: u16, token: &str, callid: &str, from: &str) {
     let quiet = Duration::from_millis(400);
     let max = Duration::from_secs(20);
     caller
-        .listen_until_answered(quiet, max)
+        .listen_until_greeted(quiet, max)
         .await
         .expect("greeting");
     let prompt = PathBuf::from("/usr/share/asterisk/sounds/en_US_f_Allison/hello-world.wav");
     let speech = voxgate_media::file::read_samples(&prompt, SampleRate::HZ_8000)
         .expect("prompt (scripts/setup)");
     let chunks = Chunking::Duration(Duration::from_millis(20));
-    caller
+    let spoken = caller
         .stream(&speech, SampleRate::HZ_8000, chunks)
         .await
         .expect("speak");
     caller
-        .listen_until_answered(quiet, max)
+        .listen_until_answered_since(spoken.start, quiet, max)
         .await
         .expect("answer");
     caller.hangup().expect("hangup");
@@ -140,20 +141,52 @@ fn calls_are_recorded_and_the_second_call_remembers_the_first() {
         .env("VOXGATE_PIPELINE_SLOTS", "2")
         .env_remove("VOXGATE_STORE_URL")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn voxgate");
     let mut server = Server(child);
-    // The first start prints the admin key, then the server listens.
+    // Everything the server prints, kept for failure messages (and read to the end, so the
+    // server never writes into a closed pipe).
+    let printed = Arc::new(Mutex::new(String::new()));
+    let (key_tx, key_rx) = mpsc::channel();
     let stdout = server.0.stdout.take().expect("stdout");
-    let key = BufReader::new(stdout)
-        .lines()
-        .map(|l| l.expect("utf-8"))
-        .find_map(|l| l.trim().strip_prefix("vgk_").map(|k| format!("vgk_{k}")))
-        .expect("the first start prints an admin key");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let stderr = server.0.stderr.take().expect("stderr");
+    for (stream, key_tx) in [
+        (
+            Box::new(stdout) as Box<dyn std::io::Read + Send>,
+            Some(key_tx),
+        ),
+        (Box::new(stderr), None),
+    ] {
+        let printed = Arc::clone(&printed);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                // The first start prints the admin key once.
+                if let (Some(tx), Some(key)) = (&key_tx, line.trim().strip_prefix("vgk_")) {
+                    let _ = tx.send(format!("vgk_{key}"));
+                }
+                let mut out = printed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                out.push_str(&line);
+                out.push('\n');
+            }
+        });
+    }
+    let output = || printed.lock().map(|s| s.clone()).unwrap_or_default();
+    let key = key_rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("no admin key printed:\n{}", output()));
+    let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "voxgate never listened");
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("voxgate exited ({status}):\n{}", output());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "voxgate never listened:\n{}",
+            output()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let (status, body) = get(port, "/api/v1/calls", "vgk_wrong");

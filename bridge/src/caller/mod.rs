@@ -94,6 +94,8 @@ pub struct Caller {
     shared: Arc<Shared>,
     changed: watch::Receiver<u64>,
     tasks: [JoinHandle<()>; 2],
+    /// When `hello` was sent.
+    hello_at: Option<Instant>,
 }
 
 impl Caller {
@@ -118,6 +120,7 @@ impl Caller {
             shared,
             changed,
             tasks: [writer, reader],
+            hello_at: None,
         })
     }
 
@@ -133,6 +136,7 @@ impl Caller {
             from: from.into(),
             to: to.into(),
         };
+        self.hello_at = Some(Instant::now());
         self.send_text(Incoming::Hello(hello).to_json())?;
         self.wait_for("listening and sending", |r| {
             r.listening().is_some() && r.sending().is_some()
@@ -198,10 +202,35 @@ impl Caller {
         quiet: Duration,
         max: Duration,
     ) -> Result<(), BridgeError> {
+        self.listen_until_answered_since(Instant::now(), quiet, max)
+            .await
+    }
+
+    /// [`listen_until_answered`](Self::listen_until_answered) for the greeting: agent
+    /// audio since `hello` counts, however fast it came.
+    pub async fn listen_until_greeted(
+        &self,
+        quiet: Duration,
+        max: Duration,
+    ) -> Result<(), BridgeError> {
+        let since = self.hello_at.ok_or(BridgeError::NotActive)?;
+        self.listen_until_answered_since(since, quiet, max).await
+    }
+
+    /// [`listen_until_answered`](Self::listen_until_answered), counting agent audio that
+    /// arrived at or after `since` (e.g. when the caller started speaking: an instant agent
+    /// may answer before the caller's trailing silence has been sent).
+    pub async fn listen_until_answered_since(
+        &self,
+        since: Instant,
+        quiet: Duration,
+        max: Duration,
+    ) -> Result<(), BridgeError> {
         const STEP: Duration = Duration::from_millis(100);
         let format = self.listening().ok_or(BridgeError::NotActive)?;
         let silence = vec![0i16; format.rate().samples_in(STEP) as usize];
-        let start = Instant::now();
+        let start = since;
+        let waited = Instant::now();
         loop {
             // An agent that answers and then hangs up also answered: the carrier closes
             // only once the audio has played.
@@ -218,7 +247,7 @@ impl Caller {
             if closed {
                 return Err(BridgeError::SocketLost);
             }
-            if start.elapsed() > max {
+            if waited.elapsed() > max {
                 return Err(BridgeError::WaitTimeout("the agent's answer"));
             }
             let chunks = Chunking::Duration(Duration::from_millis(20));

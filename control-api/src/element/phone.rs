@@ -239,7 +239,9 @@ mod tests {
             (json!(["+46766860000"]), "PHONE_INVALID_CONFIG"),
         ];
         for (spec, code) in table {
-            let err = validate(&spec).expect_err(&spec.to_string());
+            let Err(err) = validate(&spec) else {
+                panic!("{spec} was accepted");
+            };
             assert_eq!(err.code(), code, "{spec}");
         }
         let edges = [
@@ -248,7 +250,9 @@ mod tests {
             json!({"sender_id": "ElevenChars", "country": "SE"}),
         ];
         for spec in edges {
-            validate(&spec).expect(&spec.to_string());
+            if let Err(e) = validate(&spec) {
+                panic!("{spec}: {e}");
+            }
         }
     }
 

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
 use voxgate_bridge::message::ByeReason;
 use voxgate_bridge::ws::WsLeg;
 use voxgate_bridge::{BridgeError, Event, Output, Session};
 use voxgate_media::{AudioFrame, FRAME_MS};
 
+mod greeting;
+
+use self::greeting::{Lookup, next_context};
 use super::heard::HeardText;
 use super::reply::{self, ReplyEvent, ReplyHandle, ReplyJob};
 use super::{CallSlot, Shared};
-use crate::context::{CallContext, LOOKUP_TIMEOUT};
+use crate::context::LOOKUP_TIMEOUT;
 use crate::error::PipelineError;
 use crate::events::CallEvent;
 use crate::metrics::TurnMetrics;
@@ -79,18 +81,6 @@ async fn next_vad_answer(slot: Option<&mut CallSlot>) -> Result<f32, PipelineErr
         _ => std::future::pending().await,
     }
 }
-
-/// The call context, once looked up (`None`: the lookup timed out); pending forever when
-/// no lookup runs.
-async fn next_context(lookup: Option<&mut Lookup>) -> Option<CallContext> {
-    match lookup {
-        Some(lookup) => lookup.await,
-        None => std::future::pending().await,
-    }
-}
-
-/// A running call-context lookup, bounded by [`LOOKUP_TIMEOUT`].
-type Lookup = BoxFuture<'static, Option<CallContext>>;
 
 /// The running reply's next event; pending forever when no reply runs.
 async fn next_reply_event(reply: Option<&mut ReplyHandle>) -> Option<ReplyEvent> {
@@ -219,38 +209,6 @@ impl Call {
         });
         if self.context.is_none() {
             self.greet(now, &shared.agent.greeting);
-        }
-    }
-
-    /// Applies the looked-up context: its prompt and the caller's earlier messages go
-    /// into the conversation, then the greeting plays.
-    fn on_context(&mut self, now: Instant, context: Option<CallContext>) {
-        self.context = None;
-        let shared = Arc::clone(&self.shared);
-        let Some(context) = context else {
-            tracing::warn!(call_id = %self.call_id, ?LOOKUP_TIMEOUT, "call context lookup timed out; greeting with the defaults");
-            return self.greet(now, &shared.agent.greeting);
-        };
-        if let Some(prompt) = context.system_prompt {
-            self.history[0] = Message::new(Role::System, prompt);
-        }
-        let earlier = context.history.len();
-        self.history.splice(1..1, context.history);
-        tracing::debug!(call_id = %self.call_id, earlier, "call context applied");
-        self.greet(
-            now,
-            context
-                .greeting
-                .as_deref()
-                .unwrap_or(&shared.agent.greeting),
-        );
-    }
-
-    /// Plays `greeting`, unless it is empty or the caller already started a turn.
-    fn greet(&mut self, now: Instant, greeting: &str) {
-        if !greeting.is_empty() && self.turn.is_none() {
-            let job = ReplyJob::Say(greeting.to_owned());
-            self.start_reply(Turn::new(false, now), job);
         }
     }
 
