@@ -851,6 +851,67 @@ async fn agents_telephony_and_calls_validation() {
         ),
         (json!("Hello"), json!("Hi there"))
     );
+
+    // Rebinding the number to another agent starts a new thread; the old one stays.
+    let other = post("/api/v1/agents", json!({"name": "Bo"})).await;
+    let other_id = other.body["id"].as_str().expect("id").to_owned();
+    let pin = json!({"agent_id": other_id}).to_string();
+    let r = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/telephony/numbers/{}", f.number),
+            "a",
+            Some(&pin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let mut recorder = Recorder::new(app.state.store_arc());
+    for update in [
+        CallUpdate::Started {
+            carrier_call_id: "c2".into(),
+            from: "+46700000009".into(),
+            to: "+46700000100".into(),
+        },
+        CallUpdate::Turn {
+            carrier_call_id: "c2".into(),
+            turn: 1,
+            user: "Again".into(),
+            agent: "Hello from Bo".into(),
+            interrupted: false,
+            metrics: json!({}),
+        },
+        CallUpdate::Ended {
+            carrier_call_id: "c2".into(),
+            reason: "hangup".into(),
+            error: None,
+        },
+    ] {
+        recorder.record(update).await.expect("record");
+    }
+    let r = app
+        .admin(
+            Method::GET,
+            "/api/v1/threads?contact=%2B46700000009",
+            "a",
+            None,
+        )
+        .await;
+    let threads = r.body.as_array().expect("threads");
+    assert_eq!(threads.len(), 2, "{}", r.body);
+    assert_eq!(
+        (
+            threads[0]["agent_id"].clone(),
+            threads[0]["messages"][0]["content"].clone()
+        ),
+        (json!(f.agent), json!("Hello"))
+    );
+    assert_eq!(
+        (
+            threads[1]["agent_id"].clone(),
+            threads[1]["messages"][0]["content"].clone()
+        ),
+        (json!(other_id), json!("Again"))
+    );
     owned.db.finish().await;
 }
 
