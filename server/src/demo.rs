@@ -59,6 +59,10 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         Ok(()) => println!("\nThe agent's side of the call: {}", wav.display()),
         Err(e) => println!("\nThe demo call failed: {e:#}"),
     }
+    println!(
+        "The call is recorded: GET http://{addr}/api/v1/calls with the admin key \
+         (every route: /api/openapi.json)."
+    );
     println!("voxgate keeps running at http://{addr} (GET /healthz, /metrics); Ctrl-C stops it.");
     server.await?
 }
