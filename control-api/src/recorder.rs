@@ -75,11 +75,6 @@ impl Recorder {
         }
     }
 
-    /// Calls started and not yet ended.
-    pub fn open_calls(&self) -> usize {
-        self.open.len()
-    }
-
     /// Records one event.
     ///
     /// # Errors

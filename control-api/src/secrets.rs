@@ -1,12 +1,10 @@
 //! [`Sealer`]: carrier credentials encrypted at rest with ChaCha20-Poly1305.
 //!
-//! The 32-byte key comes from config (`secrets.key`, base64) or from a key file in the data
-//! dir, created with mode 0600 on first start. A sealed value is `1 || nonce(12) ||
+//! The 32-byte key comes from config (`secrets.key`, base64) or from a key file the server
+//! keeps in the data dir. A sealed value is `1 || nonce(12) ||
 //! ciphertext || tag(16)`, and the record's id is bound in as associated data, so a sealed
 //! secret copied onto another row does not open. Secrets are never logged: [`Secret`]'s
 //! `Debug` prints a placeholder.
-
-use std::path::Path;
 
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
@@ -80,34 +78,6 @@ impl Sealer {
         Ok(Self::new(&bytes))
     }
 
-    /// The sealer whose key is in the file at `path`, creating the file (mode 0600, 32
-    /// random bytes, base64) if it does not exist.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::SecretsUnavailable`] if the file cannot be read or created;
-    /// `SECRETS_KEY_INVALID` if it does not hold a key.
-    pub fn load_or_create(path: &Path) -> Result<Self, ApiError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_base64(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                rand::rng().fill_bytes(&mut key);
-                write_private(path, &base64::engine::general_purpose::STANDARD.encode(key))
-                    .map_err(|e| {
-                        tracing::error!(path = %path.display(), error = %e, "cannot create the secrets key file");
-                        ApiError::SecretsUnavailable
-                    })?;
-                tracing::info!(path = %path.display(), "generated the secrets key");
-                Ok(Self::new(&key))
-            }
-            Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, "cannot read the secrets key file");
-                Err(ApiError::SecretsUnavailable)
-            }
-        }
-    }
-
     /// Seals `secret`, bound to `record_id`.
     pub fn seal(&self, record_id: &str, secret: &Secret) -> Result<Vec<u8>, ApiError> {
         let mut nonce = [0u8; NONCE_LEN];
@@ -155,17 +125,6 @@ impl Sealer {
     }
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,21 +161,19 @@ mod tests {
     }
 
     #[test]
-    fn the_key_file_is_created_once_private_and_reused() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("secrets.key");
-        let first = Sealer::load_or_create(&path).expect("create");
-        let sealed = first.seal("prv_1", &secret()).expect("seal");
-        let again = Sealer::load_or_create(&path).expect("load");
-        assert_eq!(again.open("prv_1", &sealed).expect("open"), secret());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        std::fs::write(&path, "not a key").expect("write");
-        let err = Sealer::load_or_create(&path).expect_err("garbage key");
-        assert_eq!(err.code(), "SECRETS_KEY_INVALID");
+    fn a_key_must_be_base64_of_32_bytes() {
+        assert!(Sealer::from_base64("not a key").is_err());
+        assert!(Sealer::from_base64("c2hvcnQ=").is_err());
+        let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+        let sealed = Sealer::from_base64(key)
+            .expect("32 bytes")
+            .seal("prv_1", &secret())
+            .expect("seal");
+        assert_eq!(
+            Sealer::new(&[7; 32])
+                .open("prv_1", &sealed)
+                .expect("the same key"),
+            secret()
+        );
     }
 }

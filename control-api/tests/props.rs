@@ -92,13 +92,14 @@ struct World {
     runtime: tokio::runtime::Runtime,
 }
 
-fn world() -> World {
+fn world(postgres: bool) -> World {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("rt");
     let (app, agent, number) = runtime.block_on(async {
-        let app = App::new(support::sqlite().await).await;
+        let db = if postgres { support::postgres().await } else { support::sqlite().await };
+        let app = App::new(db).await;
         let create = json!({"element_type": "phone-number", "slug": "desk", "spec": {"number": "+46700000100"}});
         app.admin(Method::POST, "/api/a/ops/create", "a", Some(&create.to_string())).await;
         let agent = app.admin(Method::POST, "/api/v1/agents", "a", Some(r#"{"name":"Ann"}"#)).await;
@@ -174,14 +175,20 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_json_bodies(body in json_value()) {
-        thread_local!(static WORLD: World = world());
+    fn random_json_bodies_on_sqlite(body in json_value()) {
+        thread_local!(static WORLD: World = world(false));
+        WORLD.with(|w| check(w, &body.to_string()))?;
+    }
+
+    #[test]
+    fn random_json_bodies_on_postgres(body in json_value()) {
+        thread_local!(static WORLD: World = world(true));
         WORLD.with(|w| check(w, &body.to_string()))?;
     }
 
     #[test]
     fn random_bytes_bodies(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-        thread_local!(static WORLD: World = world());
+        thread_local!(static WORLD: World = world(false));
         let body = String::from_utf8_lossy(&bytes).into_owned();
         WORLD.with(|w| check(w, &body))?;
     }

@@ -12,7 +12,6 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use voxgate_control_api::recorder::{CallUpdate, Recorder};
-use voxgate_control_api::secrets::Sealer;
 use voxgate_control_api::store::{SqlStore, Store};
 use voxgate_control_api::{AppState, bootstrap, directory};
 use voxgate_pipeline::agent::{AgentConfig, BrainConfig, EarsEngine, MouthEngine};
@@ -63,15 +62,13 @@ impl Control {
     /// is printed to stdout, once.
     pub(crate) async fn open(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
-        let sealer = match &config.secrets.key {
-            Some(key) => Some(Sealer::from_base64(key).context("secrets.key")?),
-            None => match Sealer::load_or_create(&config.data_dir.join("secrets.key")) {
-                Ok(sealer) => Some(sealer),
-                Err(e) => {
-                    tracing::error!(error = %e, "carrier credentials are unavailable until the secrets key can be read");
-                    None
-                }
-            },
+        let sealer = match crate::secrets::sealer(config.secrets.key.as_deref(), &config.data_dir) {
+            Ok(sealer) => Some(sealer),
+            // The API still serves everything else; credential routes answer 503.
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "carrier credentials are unavailable until the secrets key can be read");
+                None
+            }
         };
         if let Some(first) = bootstrap::first_start(&*store, &seed_agent(&config.agent)).await? {
             print_admin_key(&first.admin_key);

@@ -5,14 +5,17 @@
 //! scripted brain (whose opening-hours rule answers differently when the caller asked
 //! before) and the `tone` mouth keep it fast. Needs `scripts/setup`.
 
+mod support;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{Server, free_port, models_dir};
 use voxgate_bridge::caller::{Caller, Chunking};
 use voxgate_media::SampleRate;
 
@@ -28,24 +31,6 @@ text = "what are your opening hours"
 engine = "tone"
 tone_ms = 300
 "#;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// `GET path` with the Bearer `key`: (status, JSON body).
 fn get(port: u16, path: &str, key: &str) -> (u16, Value) {
@@ -137,7 +122,7 @@ fn calls_are_recorded_and_the_second_call_remembers_the_first() {
         .arg(&config)
         .env("VOXGATE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
         .env("VOXGATE_DATA_DIR", data.path())
-        .env("VOXGATE_MODELS_DIR", repo().join("models"))
+        .env("VOXGATE_MODELS_DIR", models_dir())
         .env("VOXGATE_PIPELINE_SLOTS", "2")
         .env_remove("VOXGATE_STORE_URL")
         .stdout(Stdio::piped())

@@ -91,6 +91,13 @@ async fn load(
         .ok_or_else(|| element_not_found(slug))
 }
 
+/// The number of a phone-number element, if it has one (other types have no calls).
+fn phone_number(element: &Element) -> Option<&str> {
+    (element.element_type == ElementType::PhoneNumber.as_str())
+        .then(|| element.spec.get("number").and_then(Value::as_str))
+        .flatten()
+}
+
 fn element_not_found(slug: &str) -> ApiError {
     ApiError::not_found(
         "ELEMENT_NOT_FOUND",
@@ -227,7 +234,7 @@ pub(crate) async fn delete_element(
     Path((circle, slug)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let element = load(&state, &caller, &circle, &slug, "delete").await?;
-    if let Some(number) = element.spec.get("number").and_then(Value::as_str) {
+    if let Some(number) = phone_number(&element) {
         let (_, active) = state.store().call_counts(number).await?;
         if active > 0 {
             return Err(ApiError::conflict(
@@ -325,7 +332,7 @@ pub(crate) async fn stats(
         "created_at": rfc3339(element.created_at),
         "updated_at": rfc3339(element.updated_at),
     });
-    if let Some(number) = element.spec.get("number").and_then(Value::as_str) {
+    if let Some(number) = phone_number(&element) {
         let (total, active) = state.store().call_counts(number).await?;
         out["calls"] = json!({"total": total, "active": active});
     }

@@ -67,10 +67,42 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if has_encoded_control(parts.uri.path()) {
+            return Err(ApiError::invalid(
+                "INVALID_PATH",
+                "control characters are not allowed in the path",
+            ));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Self(value))
             .map_err(|rejection| ApiError::invalid("INVALID_PATH", rejection.body_text()))
+    }
+}
+
+/// Whether a raw URI path holds a percent-encoded control character (`%00`-`%1F`, `%7F`):
+/// no id, slug or name may contain one (PostgreSQL refuses NUL in text outright).
+fn has_encoded_control(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%' && (matches!(w[1], b'0' | b'1') || (w[1] == b'7' && w[2] | 0x20 == b'f'))
+    })
+}
+
+/// Checks a free-text or id field from a body or query: at most `max` characters and no
+/// control characters; `code` otherwise.
+pub(crate) fn plain_text(
+    code: &'static str,
+    field: &str,
+    value: &str,
+    max: usize,
+) -> Result<(), ApiError> {
+    if value.chars().count() <= max && !value.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            code,
+            format!("{field} must be at most {max} characters, without control characters"),
+        ))
     }
 }
 
@@ -92,5 +124,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Account {
             .ok_or_else(|| {
                 ApiError::invalid("ACCOUNT_REQUIRED", "the X-Account-ID header is required")
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_control_characters_in_paths() {
+        for bad in ["/api/v1/agents/%00", "/a/%1f/b", "/a%7F", "/x/%0a"] {
+            assert!(has_encoded_control(bad), "{bad}");
+        }
+        for ok in [
+            "/api/v1/agents/agt_x",
+            "/a/%20b",
+            "/a/%2B46",
+            "/a/%7e",
+            "/a%",
+        ] {
+            assert!(!has_encoded_control(ok), "{ok}");
+        }
+        assert!(plain_text("X", "name", "main line", 16).is_ok());
+        assert_eq!(
+            plain_text("X", "name", "a\0b", 16).map_err(|e| e.code()),
+            Err("X")
+        );
+        assert!(plain_text("X", "name", "toolong", 3).is_err());
     }
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use serde::{Deserialize, Serialize};
 
-use super::{Account, Body, Path, Query};
+use super::{Account, Body, Path, Query, plain_text};
 use crate::auth::{Caller, Role};
 use crate::e164::{E164, clip};
 use crate::error::{ApiError, ErrorBody};
@@ -40,6 +40,9 @@ pub(super) fn routes() -> axum::Router<AppState> {
             axum::routing::delete(delete_provider),
         )
 }
+
+/// Longest id accepted in a body or query (ours are 24 characters).
+const ID_MAX: usize = 64;
 
 fn allow(caller: &Caller, account: &Account, role: Role) -> Result<(), ApiError> {
     caller.may(&account.0, role)
@@ -106,6 +109,9 @@ pub(crate) async fn list_numbers(
     Query(query): Query<NumbersQuery>,
 ) -> Result<Json<Vec<NumberView>>, ApiError> {
     allow(&caller, &account, Role::Read)?;
+    if let Some(agent_id) = &query.agent_id {
+        plain_text("INVALID_QUERY", "agent_id", agent_id, ID_MAX)?;
+    }
     let numbers = state
         .store()
         .numbers(
@@ -122,7 +128,8 @@ async fn check_agent(
     agent_id: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(agent_id) = agent_id
-        && state.store().agent(circle_id, agent_id).await?.is_none()
+        && (plain_text("AGENT_NOT_FOUND", "agent_id", agent_id, ID_MAX).is_err()
+            || state.store().agent(circle_id, agent_id).await?.is_none())
     {
         return Err(ApiError::invalid(
             "AGENT_NOT_FOUND",
@@ -145,11 +152,18 @@ pub(crate) async fn create_number(
 ) -> Result<(StatusCode, Json<NumberView>), ApiError> {
     allow(&caller, &account, Role::Write)?;
     let number = E164::parse(&body.number)?;
-    if state
-        .store()
-        .provider(&caller.circle.id, &body.provider_id)
-        .await?
-        .is_none()
+    if plain_text(
+        "PROVIDER_NOT_FOUND",
+        "provider_id",
+        &body.provider_id,
+        ID_MAX,
+    )
+    .is_err()
+        || state
+            .store()
+            .provider(&caller.circle.id, &body.provider_id)
+            .await?
+            .is_none()
     {
         return Err(ApiError::invalid(
             "PROVIDER_NOT_FOUND",
@@ -295,16 +309,14 @@ pub(crate) async fn create_provider(
     if body.kind != "46elks" {
         return Err(ApiError::invalid("PROVIDER_INVALID", "kind must be 46elks"));
     }
-    if body.username.is_empty()
-        || body.password.is_empty()
-        || body.username.len() > 256
-        || body.password.len() > 1024
-    {
+    if body.username.is_empty() || body.password.is_empty() || body.password.len() > 1024 {
         return Err(ApiError::invalid(
             "PROVIDER_INVALID",
-            "username and password are required (at most 256 and 1024 characters)",
+            "username and password are required (the password at most 1024 bytes)",
         ));
     }
+    plain_text("PROVIDER_INVALID", "username", &body.username, 256)?;
+    plain_text("PROVIDER_INVALID", "name", &body.name, 256)?;
     let sealer = state.sealer()?;
     let id = new_id("prv");
     let sealed_secret = sealer.seal(&id, &Secret::new(body.password))?;

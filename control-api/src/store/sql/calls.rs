@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
-use super::{flag, is_unique_violation, json};
+use super::{flag, json, unless_duplicate};
 use crate::error::ApiError;
 use crate::ids::{Millis, new_id};
 use crate::store::{CallRecord, CallTurn, StoreResult, Thread, ThreadMessage};
@@ -189,12 +189,8 @@ pub(super) async fn thread(
     .bind(now)
     .execute(pool)
     .await;
-    match inserted {
-        Ok(_) => {}
-        // A concurrent call from the same contact created it first.
-        Err(e) if is_unique_violation(&e) => {}
-        Err(e) => return Err(e.into()),
-    }
+    // A concurrent call from the same contact may have created it first.
+    unless_duplicate(inserted)?;
     let row = find()
         .await?
         .ok_or_else(|| ApiError::Store("thread vanished after insert".to_owned()))?;

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
-use super::is_unique_violation;
+use super::unless_duplicate;
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
 use crate::store::{Circle, KeyRecord, NewKey, StoreResult};
@@ -30,18 +30,14 @@ pub(super) async fn ensure(pool: &AnyPool, name: &str) -> StoreResult<Circle> {
     if let Some(found) = by_name(pool, name).await? {
         return Ok(found);
     }
+    // Another process may create it between the two statements: then use theirs.
     let inserted = sqlx::query("INSERT INTO circles (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(new_id("cir"))
         .bind(name)
         .bind(now_ms())
         .execute(pool)
         .await;
-    match inserted {
-        // Another process created it between the two statements: use theirs.
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {}
-        Err(e) => return Err(e.into()),
-    }
+    unless_duplicate(inserted)?;
     by_name(pool, name)
         .await?
         .ok_or_else(|| ApiError::Store(format!("circle {name:?} vanished after insert")))

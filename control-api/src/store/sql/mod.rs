@@ -128,6 +128,16 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// The result of an insert that may lose a race to an identical one: a unique violation
+/// means the row exists, which is all the caller wanted.
+fn unless_duplicate(inserted: Result<sqlx::any::AnyQueryResult, sqlx::Error>) -> StoreResult<()> {
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A stored boolean.
 fn flag(value: bool) -> i64 {
     i64::from(value)
