@@ -566,11 +566,15 @@ impl Engine {
             if shard.stop.load(Ordering::Acquire) {
                 return;
             }
-            if shard.registered.swap(false, Ordering::AcqRel) {
-                self.take_registrations(shard);
-            }
             while let Some(job) = shard.queue.pop() {
                 self.pending.push(job);
+            }
+            // Registrations are taken after the queue is drained: a stream is registered
+            // before its first window is queued, so every window popped above finds its
+            // stream. (Taken first, a stream made between the two steps lost its first
+            // windows as "never registered", and its call waited for answers forever.)
+            if shard.registered.swap(false, Ordering::AcqRel) {
+                self.take_registrations(shard);
             }
             let Some(since) = first_at.or_else(|| (!self.pending.is_empty()).then(Instant::now))
             else {
