@@ -58,6 +58,34 @@ pub enum ApiError {
         /// What conflicts.
         message: String,
     },
+    /// The carrier failed or refused (see `carrier` for the mapping).
+    #[error("{message}")]
+    Carrier {
+        /// 402, 422, 429 or 502.
+        status: StatusCode,
+        /// `PHONE_AUTH_FAILED`, `PHONE_SEND_FAILED`, ...
+        code: &'static str,
+        /// What the carrier said, without credentials.
+        message: String,
+        /// Whether the same request may succeed later.
+        retryable: bool,
+    },
+    /// A webhook's token is missing or wrong (401).
+    #[error("{message}")]
+    Unauthorized {
+        /// The stable code, e.g. `WEBHOOK_TOKEN_INVALID`.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A dependency of the operation is not available (503), e.g. the SIP leg.
+    #[error("{message}")]
+    Unavailable {
+        /// The stable code, e.g. `PHONE_SIP_UNAVAILABLE`.
+        code: &'static str,
+        /// What is missing.
+        message: String,
+    },
     /// The secrets key cannot be read, so credentials can be neither stored nor used (503).
     #[error("the secrets key is unavailable")]
     SecretsUnavailable,
@@ -118,7 +146,10 @@ impl ApiError {
             Self::WrongCircle(_) => "AUTH_WRONG_CIRCLE",
             Self::Invalid { code, .. }
             | Self::NotFound { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::Carrier { code, .. }
+            | Self::Unavailable { code, .. }
+            | Self::Unauthorized { code, .. } => code,
             Self::SecretsUnavailable => "SECRETS_UNAVAILABLE",
             Self::Store(_) => "STORE_FAILED",
         }
@@ -127,19 +158,25 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::AuthRequired | Self::InvalidKey => StatusCode::UNAUTHORIZED,
+            Self::AuthRequired | Self::InvalidKey | Self::Unauthorized { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden { .. } | Self::WrongCircle(_) => StatusCode::FORBIDDEN,
             Self::Invalid { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::SecretsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Carrier { status, .. } => *status,
+            Self::SecretsUnavailable | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// Whether retrying the same request may succeed.
     pub fn retryable(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::SecretsUnavailable)
+        match self {
+            Self::Carrier { retryable, .. } => *retryable,
+            other => matches!(other, Self::Store(_) | Self::SecretsUnavailable),
+        }
     }
 
     /// The wire body.

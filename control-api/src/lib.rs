@@ -23,11 +23,13 @@
 pub mod agent;
 pub mod auth;
 pub mod bootstrap;
+pub mod carrier;
 pub mod directory;
 pub mod e164;
 pub mod element;
 mod error;
 pub mod ids;
+pub mod phone;
 pub mod recorder;
 pub mod routes;
 pub mod secrets;

@@ -43,6 +43,8 @@ impl std::fmt::Debug for Secret {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: ChaCha20Poly1305,
+    /// HMAC key for webhook URL tags, derived from the sealing key (never the key itself).
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -54,9 +56,41 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// A sealer with the 32-byte `key`.
     pub fn new(key: &[u8; 32]) -> Self {
+        use sha2::Digest as _;
+        let mut derive = sha2::Sha256::new();
+        derive.update(b"voxgate webhook tags v1\0");
+        derive.update(key);
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(key)),
+            mac_key: derive.finalize().into(),
         }
+    }
+
+    /// A tag that proves a URL was made by this server: HMAC-SHA256 of `purpose` and
+    /// `data` under a key derived from the sealing key, 128 bits in hex. Used for the
+    /// per-message delivery-report URLs given to the carrier.
+    pub fn tag(&self, purpose: &str, data: &str) -> String {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.mac_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `tag` is [`tag`](Self::tag) of `purpose` and `data` (constant time).
+    pub fn verify_tag(&self, purpose: &str, data: &str, tag: &str) -> bool {
+        let expected = self.tag(purpose, data);
+        expected.len() == tag.len()
+            && expected
+                .bytes()
+                .zip(tag.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
     /// A sealer from a base64 key (config `secrets.key`).

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::error::ApiError;
+use crate::phone::PhoneSettings;
+use crate::phone::events::PhoneEvents;
 use crate::secrets::Sealer;
 use crate::store::Store;
 
@@ -16,15 +18,37 @@ pub struct AppState {
 struct Inner {
     store: Arc<dyn Store>,
     sealer: Option<Sealer>,
+    phone: PhoneSettings,
+    events: PhoneEvents,
 }
 
 impl AppState {
     /// State over `store`; `sealer` is `None` when the secrets key could not be loaded, and
     /// then every route that needs a credential answers 503.
     pub fn new(store: Arc<dyn Store>, sealer: Option<Sealer>) -> Self {
+        Self::with_phone(store, sealer, PhoneSettings::default())
+    }
+
+    /// State with this server's phone settings (public URL, sandbox pool).
+    pub fn with_phone(store: Arc<dyn Store>, sealer: Option<Sealer>, phone: PhoneSettings) -> Self {
         Self {
-            inner: Arc::new(Inner { store, sealer }),
+            inner: Arc::new(Inner {
+                store,
+                sealer,
+                phone,
+                events: PhoneEvents::default(),
+            }),
         }
+    }
+
+    /// The phone settings.
+    pub fn phone(&self) -> &PhoneSettings {
+        &self.inner.phone
+    }
+
+    /// Phone events and counters.
+    pub fn events(&self) -> &PhoneEvents {
+        &self.inner.events
     }
 
     /// The store.

@@ -72,6 +72,54 @@ pub(crate) struct Config {
     pub(crate) store: StoreConfig,
     /// The key that seals carrier credentials (`[secrets]`).
     pub(crate) secrets: SecretsConfig,
+    /// Sandbox phone numbers (`[sandbox]`).
+    pub(crate) sandbox: SandboxConfig,
+}
+
+/// The `[sandbox]` section: numbers leased to elements for trying voxgate out, sending
+/// through the operator's own carrier account.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SandboxConfig {
+    /// E.164 numbers of the pool. Default none; env `SANDBOX_PHONE_POOL` (or
+    /// `VOXGATE_SANDBOX_PHONE_POOL`), comma-separated.
+    pub(crate) phone_pool: Vec<String>,
+    /// SMS per circle per UTC day from sandbox numbers. Default 10; env
+    /// `SANDBOX_PHONE_SMS_DAILY_CAP` (or `VOXGATE_SANDBOX_SMS_DAILY_CAP`).
+    pub(crate) sms_daily_cap: i64,
+    /// The carrier API of the pool's account. Default `https://api.46elks.com/a1`; env
+    /// `VOXGATE_SANDBOX_CARRIER_API_URL`.
+    pub(crate) carrier_api_url: String,
+    /// The pool account's API user. Default unset (sandbox sends answer 503); env
+    /// `VOXGATE_SANDBOX_USERNAME`.
+    pub(crate) username: Option<String>,
+    /// The pool account's API password; env `VOXGATE_SANDBOX_PASSWORD`.
+    pub(crate) password: Option<String>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            phone_pool: Vec::new(),
+            sms_daily_cap: voxgate_control_api::phone::DEFAULT_SANDBOX_SMS_DAILY_CAP,
+            carrier_api_url: voxgate_control_api::element::phone::DEFAULT_CARRIER_API_URL
+                .to_owned(),
+            username: None,
+            password: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("phone_pool", &self.phone_pool)
+            .field("sms_daily_cap", &self.sms_daily_cap)
+            .field("carrier_api_url", &self.carrier_api_url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// The `[store]` section.
@@ -189,6 +237,7 @@ impl Default for Config {
             events: EventsConfig::default(),
             store: StoreConfig::default(),
             secrets: SecretsConfig::default(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }
@@ -248,6 +297,29 @@ impl Config {
             "VOXGATE_EVENTS_LOG" => self.events.log = Some(PathBuf::from(value)),
             "VOXGATE_STORE_URL" => self.store.url = Some(value).filter(|v| !v.is_empty()),
             "VOXGATE_SECRETS_KEY" => self.secrets.key = Some(value),
+            "SANDBOX_PHONE_POOL" | "VOXGATE_SANDBOX_PHONE_POOL" => {
+                self.sandbox.phone_pool = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
+            "SANDBOX_PHONE_SMS_DAILY_CAP" | "VOXGATE_SANDBOX_SMS_DAILY_CAP" => {
+                self.sandbox.sms_daily_cap = match value.parse() {
+                    Ok(n) if n >= 0 => n,
+                    _ => {
+                        return Err(ConfigError::Env {
+                            name: name.to_owned(),
+                            value,
+                            expected: "number of SMS (0 or more)",
+                        });
+                    }
+                };
+            }
+            "VOXGATE_SANDBOX_CARRIER_API_URL" => self.sandbox.carrier_api_url = value,
+            "VOXGATE_SANDBOX_USERNAME" => self.sandbox.username = Some(value),
+            "VOXGATE_SANDBOX_PASSWORD" => self.sandbox.password = Some(value),
             "VOXGATE_PIPELINE_SLOTS" => {
                 self.pipeline.slots = match value.parse() {
                     Ok(n) if n > 0 => n,

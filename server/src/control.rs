@@ -11,7 +11,10 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
+use voxgate_control_api::carrier::Credentials;
+use voxgate_control_api::phone::{PhoneSettings, SandboxCarrier, SandboxSettings};
 use voxgate_control_api::recorder::{CallUpdate, Recorder};
+use voxgate_control_api::secrets::Secret;
 use voxgate_control_api::store::{SqlStore, Store};
 use voxgate_control_api::{AppState, bootstrap, directory};
 use voxgate_pipeline::agent::{AgentConfig, BrainConfig, EarsEngine, MouthEngine};
@@ -60,7 +63,7 @@ fn redact(url: &str) -> String {
 impl Control {
     /// Opens the store and the sealer, and bootstraps an empty store. The first admin key
     /// is printed to stdout, once.
-    pub(crate) async fn open(config: &Config) -> anyhow::Result<Self> {
+    pub(crate) async fn open(config: &Config, bridge_token: &str) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
         let sealer = match crate::secrets::sealer(config.secrets.key.as_deref(), &config.data_dir) {
             Ok(sealer) => Some(sealer),
@@ -73,18 +76,70 @@ impl Control {
         if let Some(first) = bootstrap::first_start(&*store, &seed_agent(&config.agent)).await? {
             print_admin_key(&first.admin_key);
         }
+        let phone = phone_settings(config, bridge_token)?;
         Ok(Self {
-            state: AppState::new(store, sealer),
+            state: AppState::with_phone(store, sealer, phone),
         })
     }
 
     /// Records `bus`'s call events and makes `pipeline` ask the store for each call's
     /// agent settings and history.
     pub(crate) fn attach(&self, bus: &BroadcastBus, pipeline: &voxgate_pipeline::Pipeline) {
+        tokio::spawn(recover_sms(self.state.clone()));
         tokio::spawn(record(self.state.store_arc(), bus.subscribe()));
         pipeline.set_contexts(Arc::new(StoreContexts {
             store: self.state.store_arc(),
         }));
+    }
+}
+
+/// What the phone operations need: the public URL, the Realtime WebSocket URL that
+/// `connect` actions name, and the sandbox pool.
+fn phone_settings(config: &Config, bridge_token: &str) -> anyhow::Result<PhoneSettings> {
+    let public = config.public_url.trim_end_matches('/');
+    let ws_base = if let Some(rest) = public.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = public.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        anyhow::bail!("public_url must start with http:// or https://, not {public:?}");
+    };
+    let mut pool = Vec::with_capacity(config.sandbox.phone_pool.len());
+    for number in &config.sandbox.phone_pool {
+        let number = voxgate_control_api::e164::E164::parse(number)
+            .map_err(|e| anyhow::anyhow!("sandbox.phone_pool: {e}"))?;
+        pool.push(number.to_string());
+    }
+    let carrier = match (&config.sandbox.username, &config.sandbox.password) {
+        (Some(username), Some(password)) => Some(SandboxCarrier {
+            api_url: config.sandbox.carrier_api_url.clone(),
+            credentials: Credentials {
+                username: username.clone(),
+                password: Secret::new(password.clone()),
+            },
+        }),
+        _ => None,
+    };
+    Ok(PhoneSettings {
+        public_url: public.to_owned(),
+        voice_ws_url: Some(format!(
+            "{ws_base}{}?token={bridge_token}",
+            voxgate_bridge::ws::PATH
+        )),
+        sandbox: SandboxSettings {
+            pool,
+            sms_daily_cap: config.sandbox.sms_daily_cap,
+            carrier,
+        },
+    })
+}
+
+/// Settles the SMS a previous run left in flight (see `voxgate_control_api::phone::sms`).
+async fn recover_sms(state: AppState) {
+    match voxgate_control_api::phone::sms::recover(&state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(settled = n, "settled SMS left in flight by the last run"),
+        Err(e) => tracing::error!(error = %e, "recovering in-flight SMS failed"),
     }
 }
 

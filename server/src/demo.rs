@@ -41,7 +41,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         let config = config.clone();
         tokio::task::spawn_blocking(move || App::build(&config)).await??
     };
-    let control = crate::control::Control::open(&config).await?;
+    let control = crate::control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app.bus, &app.pipeline);
     let listener = http::bind(config.http.listen).await?;
     let addr = listener.local_addr()?;

@@ -28,17 +28,24 @@ pub(crate) fn router(app: Option<&App>, control: Option<&Control>) -> Router {
     }
     let Some(app) = app else { return base };
     let handler: Arc<dyn CallHandler> = Arc::new(app.pipeline.clone());
-    base.route("/metrics", get(metrics).with_state(app.pipeline.clone()))
+    let metrics_state = (app.pipeline.clone(), control.map(|c| c.state.clone()));
+    base.route("/metrics", get(metrics).with_state(metrics_state))
         .merge(ws::router(app.ws.clone(), handler))
 }
 
 /// Prometheus text exposition of the call counters and per-turn latency histograms.
-async fn metrics(State(pipeline): State<voxgate_pipeline::Pipeline>) -> impl IntoResponse {
+async fn metrics(
+    State((pipeline, control)): State<(
+        voxgate_pipeline::Pipeline,
+        Option<voxgate_control_api::AppState>,
+    )>,
+) -> impl IntoResponse {
     let content_type = "text/plain; version=0.0.4; charset=utf-8";
-    (
-        [(header::CONTENT_TYPE, content_type)],
-        pipeline.render_metrics(),
-    )
+    let mut text = pipeline.render_metrics();
+    if let Some(control) = control {
+        control.events().render(&mut text);
+    }
+    ([(header::CONTENT_TYPE, content_type)], text)
 }
 
 /// Liveness: the process is up and serving HTTP.

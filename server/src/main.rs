@@ -103,7 +103,7 @@ async fn serve(config: config::Config) -> anyhow::Result<()> {
     if let Some(path) = &config.events.log {
         events_log::spawn(&app.bus, path).await?;
     }
-    let control = control::Control::open(&config).await?;
+    let control = control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app.bus, &app.pipeline);
     let listener = http::bind(config.http.listen).await?;
     http::serve(listener, http::router(Some(&app), Some(&control))).await

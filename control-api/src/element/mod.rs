@@ -176,6 +176,110 @@ pub const COMMON_OPERATIONS: [Operation; 8] = [
     },
 ];
 
+/// The phone-number element's own operations (see [`crate::phone`]).
+pub const PHONE_OPERATIONS: [Operation; 16] = [
+    op(
+        "claim_sandbox_number",
+        "POST",
+        Role::Write,
+        "lease a number from the sandbox pool (outbound only, daily SMS cap)",
+    ),
+    op(
+        "release_sandbox_number",
+        "POST",
+        Role::Write,
+        "give the sandbox number back",
+    ),
+    op(
+        "provision",
+        "POST",
+        Role::Admin,
+        "rent a number at the carrier (country, capabilities) and configure it",
+    ),
+    op(
+        "release",
+        "POST",
+        Role::Admin,
+        "give the rented number back to the carrier, for good",
+    ),
+    op(
+        "configure",
+        "POST",
+        Role::Write,
+        "register voxgate's webhook URLs (fresh tokens) at the carrier",
+    ),
+    op(
+        "test-connection",
+        "GET",
+        Role::Read,
+        "account status, balance and number status; sends nothing",
+    ),
+    op(
+        "send-sms",
+        "POST",
+        Role::Execute,
+        "send an SMS (stored before it is attempted)",
+    ),
+    op(
+        "list-sms",
+        "GET",
+        Role::Read,
+        "SMS both ways, newest first, with a page token",
+    ),
+    op("get-sms", "GET", Role::Read, "one SMS by message_id"),
+    op(
+        "make-call",
+        "POST",
+        Role::Execute,
+        "a call over the SIP leg",
+    ),
+    op(
+        "agent-dial",
+        "POST",
+        Role::Execute,
+        "an agent call over the SIP leg",
+    ),
+    op(
+        "agent-call",
+        "POST",
+        Role::Execute,
+        "call a number; an agent talks when it answers",
+    ),
+    op(
+        "call-message",
+        "POST",
+        Role::Execute,
+        "call a number and play a synthesized message",
+    ),
+    op(
+        "list-calls",
+        "GET",
+        Role::Read,
+        "calls on the number, newest first, with a page token",
+    ),
+    op("get-call", "GET", Role::Read, "one call by call_id"),
+    op(
+        "sip-register-test",
+        "POST",
+        Role::Execute,
+        "register with the SIP trunk and report",
+    ),
+];
+
+const fn op(
+    name: &'static str,
+    method: &'static str,
+    role: Role,
+    summary: &'static str,
+) -> Operation {
+    Operation {
+        name,
+        method,
+        role,
+        summary,
+    }
+}
+
 /// The role `create` needs.
 pub const CREATE_ROLE: Role = Role::Write;
 
@@ -183,6 +287,7 @@ pub const CREATE_ROLE: Role = Role::Write;
 pub fn role_of(name: &str) -> Option<Role> {
     COMMON_OPERATIONS
         .iter()
+        .chain(&PHONE_OPERATIONS)
         .find(|op| op.name == name)
         .map(|op| op.role)
 }
@@ -191,8 +296,13 @@ pub fn role_of(name: &str) -> Option<Role> {
 /// schemas.
 pub fn schema(element_type: ElementType) -> Value {
     let element = json!({"$ref": "#/components/schemas/ElementView"});
+    let own: &[Operation] = match element_type {
+        ElementType::PhoneNumber => &PHONE_OPERATIONS,
+        ElementType::Email | ElementType::Websocket => &[],
+    };
     let operations: Vec<Value> = COMMON_OPERATIONS
         .iter()
+        .chain(own)
         .map(|op| {
             let (input, output) = match op.name {
                 "update" => (json!({"type": "object", "required": ["spec"], "properties": {
@@ -200,6 +310,7 @@ pub fn schema(element_type: ElementType) -> Value {
                 "version" => (json!({"type": "object", "properties": {"history": {"type": "boolean"}}}),
                               json!({"type": "object", "properties": {"version": {"type": "integer"}, "history": {"type": "array"}}})),
                 "schema" | "stats" => (Value::Null, json!({"type": "object"})),
+                name if own.iter().any(|o| o.name == name) => crate::phone::io_schema(name),
                 "delete" => (Value::Null, json!({"type": "object", "properties": {"deleted": {"type": "boolean"}}})),
                 _ => (Value::Null, element.clone()),
             };

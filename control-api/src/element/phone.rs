@@ -34,8 +34,9 @@ pub struct PhoneSpec {
     pub carrier: String,
     /// The carrier's REST API base URL. Default `https://api.46elks.com/a1`.
     pub carrier_api_url: String,
-    /// The telephony provider credential to use (`/api/v1/telephony/providers`).
-    pub provider_id: Option<String>,
+    /// The carrier credential to use: a provider id of `/api/v1/telephony/providers`.
+    /// Required to provision, configure and send outside sandbox mode.
+    pub credential_ref: Option<String>,
     /// The agent that answers calls to this number.
     pub agent_id: Option<String>,
     /// Whether the number sends and receives SMS. Default true.
@@ -46,6 +47,17 @@ pub struct PhoneSpec {
     pub voice_start_url: Option<String>,
     /// Where the carrier posts incoming SMS.
     pub sms_url: Option<String>,
+    /// What an incoming call gets: `ai` (an agent answers; the default) or `forward_to`
+    /// (connected to `forward_to_number`).
+    pub incoming_handling: String,
+    /// Where `forward_to` connects incoming calls, E.164.
+    #[schema(value_type = Option<String>)]
+    pub forward_to_number: Option<E164>,
+    /// Set by `claim_sandbox_number`: the number is leased from the sandbox pool
+    /// (outbound only, daily SMS cap). Not settable.
+    pub sandbox: bool,
+    /// Set by `provision`: the carrier's id of the number (`n...`). Not settable.
+    pub carrier_number_id: Option<String>,
     /// Retries of a transient carrier failure, 0-10. Default 3.
     pub max_retries: u32,
     /// First retry delay in milliseconds, doubled per retry, 500-60000. Default 1000.
@@ -61,8 +73,13 @@ struct Input {
     sender_id: Option<String>,
     carrier: Option<String>,
     carrier_api_url: Option<String>,
-    provider_id: Option<String>,
+    #[serde(alias = "provider_id")]
+    credential_ref: Option<String>,
     agent_id: Option<String>,
+    incoming_handling: Option<String>,
+    forward_to_number: Option<String>,
+    sandbox: Option<bool>,
+    carrier_number_id: Option<String>,
     sms_enabled: Option<bool>,
     voice_enabled: Option<bool>,
     voice_start_url: Option<String>,
@@ -91,6 +108,28 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
     }
     let carrier_api_url = url("carrier_api_url", input.carrier_api_url)?
         .unwrap_or_else(|| DEFAULT_CARRIER_API_URL.to_owned());
+    let incoming_handling = input.incoming_handling.unwrap_or_else(|| "ai".to_owned());
+    if !matches!(incoming_handling.as_str(), "ai" | "forward_to") {
+        return Err(config_error(format!(
+            "incoming_handling must be ai or forward_to, not {:?}",
+            clip(&incoming_handling)
+        )));
+    }
+    let forward_to_number = input
+        .forward_to_number
+        .as_deref()
+        .map(E164::parse)
+        .transpose()?;
+    if incoming_handling == "forward_to" && forward_to_number.is_none() {
+        return Err(config_error(
+            "incoming_handling forward_to needs forward_to_number",
+        ));
+    }
+    if let Some(id) = &input.carrier_number_id
+        && (id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(config_error("carrier_number_id is not a carrier id"));
+    }
     let max_retries = ranged("max_retries", input.max_retries, 0..=10, 3)?;
     let retry_backoff_ms = ranged(
         "retry_backoff_ms",
@@ -104,8 +143,12 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
         sender_id,
         carrier,
         carrier_api_url,
-        provider_id: input.provider_id,
+        credential_ref: input.credential_ref,
         agent_id: input.agent_id,
+        incoming_handling,
+        forward_to_number,
+        sandbox: input.sandbox.unwrap_or(false),
+        carrier_number_id: input.carrier_number_id,
         sms_enabled: input.sms_enabled.unwrap_or(true),
         voice_enabled: input.voice_enabled.unwrap_or(true),
         voice_start_url: url("voice_start_url", input.voice_start_url)?,
@@ -123,6 +166,34 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
     }
     let spec = serde_json::to_value(&spec).map_err(|e| ApiError::Store(e.to_string()))?;
     Ok(Validated { spec, warnings })
+}
+
+/// Refuses a client's change of what only operations set: `sandbox` and
+/// `carrier_number_id` (set by `claim_sandbox_number` and `provision`), and `number` while
+/// one of them holds it. `old` is `None` on create.
+pub fn check_managed(old: Option<&Value>, new: &Value) -> Result<(), ApiError> {
+    let field = |spec: &Value, name: &str| spec.get(name).cloned().unwrap_or(Value::Null);
+    let managed = |spec: &Value| {
+        field(spec, "sandbox") == Value::Bool(true) || !field(spec, "carrier_number_id").is_null()
+    };
+    let changed = |name: &str| match old {
+        Some(old) => field(old, name) != field(new, name),
+        None => !matches!(field(new, name), Value::Null | Value::Bool(false)),
+    };
+    let mut fields = vec!["sandbox", "carrier_number_id"];
+    if old.is_some_and(managed) {
+        fields.push("number");
+    }
+    match fields.into_iter().find(|f| changed(f)) {
+        None => Ok(()),
+        Some(name) => Err(ApiError::conflict(
+            "PHONE_NUMBER_MANAGED",
+            format!(
+                "{name} is set by the number operations (claim_sandbox_number, provision, \
+                 release); it cannot be changed by update"
+            ),
+        )),
+    }
 }
 
 fn country(code: String) -> Result<String, ApiError> {

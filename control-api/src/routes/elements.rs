@@ -126,6 +126,9 @@ pub(crate) async fn create(
         body.spec
     };
     let validated = element_type.validate(&spec)?;
+    if element_type == ElementType::PhoneNumber {
+        element::phone::check_managed(None, &validated.spec)?;
+    }
     let now = now_ms();
     let element = Element {
         id: new_id("elm"),
@@ -184,6 +187,9 @@ pub(crate) async fn update(
             spec = body.spec.clone();
         }
         let validated = element_type.validate(&spec)?;
+        if element_type == ElementType::PhoneNumber {
+            element::phone::check_managed(Some(&current.spec), &validated.spec)?;
+        }
         match state
             .store()
             .save_spec(&current.id, current.version, &validated.spec, now_ms())

@@ -5,6 +5,7 @@ mod agents;
 mod calls;
 mod elements;
 pub(crate) mod openapi;
+mod phone;
 mod telephony;
 
 use axum::Router;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::routes())
         .merge(telephony::routes())
         .merge(calls::routes())
+        .merge(phone::routes())
         .merge(openapi::routes())
         .with_state(state)
 }

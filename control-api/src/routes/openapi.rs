@@ -7,7 +7,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, calls, elements, telephony};
+use super::{agents, calls, elements, phone, telephony};
 use crate::state::AppState;
 
 /// The control API's OpenAPI document.
@@ -23,6 +23,9 @@ use crate::state::AppState;
         telephony::delete_number, telephony::list_providers, telephony::create_provider,
         telephony::delete_provider,
         calls::list_calls, calls::get_call, calls::threads,
+        phone::claim_sandbox, phone::release_sandbox, phone::provision, phone::release,
+        phone::configure, phone::test_connection, phone::send_sms, phone::list_sms,
+        phone::get_sms, phone::make_call, phone::agent_dial, phone::sip_register_test,
     ),
     components(schemas(crate::error::ErrorBody, crate::element::phone::PhoneSpec)),
     modifiers(&BearerAuth),

@@ -44,6 +44,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Stores a new element and its version 1; `ELEMENT_SLUG_TAKEN` if the slug is in use.
     async fn insert_element(&self, element: &Element) -> StoreResult<()>;
+    /// The live element `id`, in whichever circle (for webhooks).
+    async fn element_by_id(&self, id: &str) -> StoreResult<Option<Element>>;
     /// The live (not deleted) element `slug` of a circle.
     async fn element(&self, circle_id: &str, slug: &str) -> StoreResult<Option<Element>>;
     /// Replaces the spec of element `id` if it is still at `expected_version`, recording
@@ -136,4 +138,74 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     -> StoreResult<Vec<ThreadMessage>>;
     /// A circle's threads with `contact`, oldest first.
     async fn threads_by_contact(&self, circle_id: &str, contact: &str) -> StoreResult<Vec<Thread>>;
+
+    // Phone numbers: SMS, webhook tokens, sandbox leases.
+
+    /// Stores an SMS; false if its carrier id is stored already.
+    async fn insert_sms(&self, sms: &SmsRecord) -> StoreResult<bool>;
+    /// SMS `id` of element `element_id`.
+    async fn sms(&self, element_id: &str, id: &str) -> StoreResult<Option<SmsRecord>>;
+    /// The SMS with the carrier's id `carrier_id`.
+    async fn sms_by_carrier_id(&self, carrier_id: &str) -> StoreResult<Option<SmsRecord>>;
+    /// An element's SMS, newest first, before the cursor (created_at, id).
+    async fn sms_page(
+        &self,
+        element_id: &str,
+        direction: Option<&str>,
+        before: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SmsRecord>>;
+    /// Outgoing SMS whose carrier request may be in flight (status `pending`).
+    async fn pending_sms(&self) -> StoreResult<Vec<SmsRecord>>;
+    /// The carrier accepted SMS `id` as `carrier_id`; false if that id belongs to another.
+    async fn sms_accepted(
+        &self,
+        id: &str,
+        carrier_id: &str,
+        status: &str,
+        cost: Option<i64>,
+        attempts: i64,
+        now: Millis,
+    ) -> StoreResult<bool>;
+    /// An attempt at SMS `id` failed; `final_` marks it failed.
+    async fn sms_attempted(
+        &self,
+        id: &str,
+        error_code: &str,
+        attempts: i64,
+        final_: bool,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// A delivery report; false if no SMS of the element has that carrier id.
+    async fn sms_delivery(
+        &self,
+        element_id: &str,
+        carrier_id: &str,
+        status: &str,
+        delivered_at: Option<Millis>,
+        now: Millis,
+    ) -> StoreResult<bool>;
+    /// Replaces an element's webhook token (its hash), or removes it.
+    async fn set_hook(
+        &self,
+        element_id: &str,
+        token_hash: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// The element a webhook token hash belongs to.
+    async fn hook_element(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// The element's sandbox lease, taking the first free number of `pool` if it has none.
+    async fn lease_sandbox(
+        &self,
+        circle_id: &str,
+        element_id: &str,
+        pool: &[String],
+        now: Millis,
+    ) -> StoreResult<Option<String>>;
+    /// Ends an element's sandbox lease; the number it held.
+    async fn release_sandbox(&self, element_id: &str) -> StoreResult<Option<String>>;
+    /// Counts a sandbox SMS against the circle's cap for `day`; false at the cap.
+    async fn count_sandbox_sms(&self, circle_id: &str, day: &str, cap: i64) -> StoreResult<bool>;
+    /// Gives back a counted sandbox SMS.
+    async fn refund_sandbox_sms(&self, circle_id: &str, day: &str) -> StoreResult<()>;
 }

@@ -206,3 +206,47 @@ pub struct ThreadMessage {
     /// When.
     pub created_at: Millis,
 }
+
+/// One SMS, either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsRecord {
+    /// `sms_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// The phone-number element it went through.
+    pub element_id: String,
+    /// `outgoing` or `incoming`.
+    pub direction: String,
+    /// Sender ID or number.
+    pub sender: String,
+    /// Recipient number.
+    pub recipient: String,
+    /// The text.
+    pub body: String,
+    /// Parts it takes.
+    pub segments: i64,
+    /// `gsm7` or `ucs2`.
+    pub encoding: String,
+    /// Sent as a flash SMS.
+    pub flash: bool,
+    /// Sent from a sandbox number.
+    pub sandbox: bool,
+    /// `pending` (stored, carrier not yet known to have it), `created`, `sent`,
+    /// `delivered`, `failed`, or `received` (incoming).
+    pub status: String,
+    /// The carrier's id, `s...`, once known.
+    pub carrier_id: Option<String>,
+    /// 1/10000 of the carrier account's currency.
+    pub cost: Option<i64>,
+    /// Why it failed.
+    pub error_code: Option<String>,
+    /// Carrier requests made.
+    pub attempts: i64,
+    /// When it was stored.
+    pub created_at: Millis,
+    /// When it last changed.
+    pub updated_at: Millis,
+    /// When it was delivered.
+    pub delivered_at: Option<Millis>,
+}

@@ -97,6 +97,19 @@ pub(super) async fn live(
     .transpose()
 }
 
+/// The live element `id`, in whichever circle.
+pub(super) async fn live_by_id(pool: &AnyPool, id: &str) -> StoreResult<Option<Element>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM elements WHERE id = $1 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(element)
+    .transpose()
+}
+
 async fn by_id(pool: &AnyPool, id: &str) -> StoreResult<Element> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM elements WHERE id = $1"))
         .bind(id)

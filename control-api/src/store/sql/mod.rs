@@ -11,6 +11,7 @@ mod agents;
 mod calls;
 mod circles;
 mod elements;
+mod phone;
 mod telephony;
 
 use std::path::Path;
@@ -23,7 +24,7 @@ use sqlx::{AnyPool, Executor as _};
 
 use super::{
     AgentRecord, CallRecord, CallTurn, Circle, Element, ElementVersion, KeyRecord, NewKey,
-    NumberRecord, ProviderRecord, Store, StoreResult, Thread, ThreadMessage,
+    NumberRecord, ProviderRecord, SmsRecord, Store, StoreResult, Thread, ThreadMessage,
 };
 use crate::error::ApiError;
 use crate::ids::Millis;
@@ -173,6 +174,9 @@ impl Store for SqlStore {
     async fn insert_element(&self, element: &Element) -> StoreResult<()> {
         elements::insert(&self.pool, element).await
     }
+    async fn element_by_id(&self, id: &str) -> StoreResult<Option<Element>> {
+        elements::live_by_id(&self.pool, id).await
+    }
     async fn element(&self, circle_id: &str, slug: &str) -> StoreResult<Option<Element>> {
         elements::live(&self.pool, circle_id, slug).await
     }
@@ -292,5 +296,95 @@ impl Store for SqlStore {
     }
     async fn threads_by_contact(&self, circle_id: &str, contact: &str) -> StoreResult<Vec<Thread>> {
         calls::threads_by_contact(&self.pool, circle_id, contact).await
+    }
+
+    async fn insert_sms(&self, sms: &SmsRecord) -> StoreResult<bool> {
+        phone::insert_sms(&self.pool, sms).await
+    }
+    async fn sms(&self, element_id: &str, id: &str) -> StoreResult<Option<SmsRecord>> {
+        phone::sms_by_id(&self.pool, element_id, id).await
+    }
+    async fn sms_by_carrier_id(&self, carrier_id: &str) -> StoreResult<Option<SmsRecord>> {
+        phone::sms_by_carrier_id(&self.pool, carrier_id).await
+    }
+    async fn sms_page(
+        &self,
+        element_id: &str,
+        direction: Option<&str>,
+        before: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SmsRecord>> {
+        phone::sms_page(&self.pool, element_id, direction, before, limit).await
+    }
+    async fn pending_sms(&self) -> StoreResult<Vec<SmsRecord>> {
+        phone::pending_sms(&self.pool).await
+    }
+    async fn sms_accepted(
+        &self,
+        id: &str,
+        carrier_id: &str,
+        status: &str,
+        cost: Option<i64>,
+        attempts: i64,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        phone::sms_accepted(&self.pool, id, carrier_id, status, cost, attempts, now).await
+    }
+    async fn sms_attempted(
+        &self,
+        id: &str,
+        error_code: &str,
+        attempts: i64,
+        final_: bool,
+        now: Millis,
+    ) -> StoreResult<()> {
+        phone::sms_attempted(&self.pool, id, error_code, attempts, final_, now).await
+    }
+    async fn sms_delivery(
+        &self,
+        element_id: &str,
+        carrier_id: &str,
+        status: &str,
+        delivered_at: Option<Millis>,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        phone::sms_delivery(
+            &self.pool,
+            element_id,
+            carrier_id,
+            status,
+            delivered_at,
+            now,
+        )
+        .await
+    }
+    async fn set_hook(
+        &self,
+        element_id: &str,
+        token_hash: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<()> {
+        phone::set_hook(&self.pool, element_id, token_hash, now).await
+    }
+    async fn hook_element(&self, token_hash: &str) -> StoreResult<Option<String>> {
+        phone::hook_element(&self.pool, token_hash).await
+    }
+    async fn lease_sandbox(
+        &self,
+        circle_id: &str,
+        element_id: &str,
+        pool: &[String],
+        now: Millis,
+    ) -> StoreResult<Option<String>> {
+        phone::lease_sandbox(&self.pool, circle_id, element_id, pool, now).await
+    }
+    async fn release_sandbox(&self, element_id: &str) -> StoreResult<Option<String>> {
+        phone::release_sandbox(&self.pool, element_id).await
+    }
+    async fn count_sandbox_sms(&self, circle_id: &str, day: &str, cap: i64) -> StoreResult<bool> {
+        phone::count_sandbox_sms(&self.pool, circle_id, day, cap).await
+    }
+    async fn refund_sandbox_sms(&self, circle_id: &str, day: &str) -> StoreResult<()> {
+        phone::refund_sandbox_sms(&self.pool, circle_id, day).await
     }
 }

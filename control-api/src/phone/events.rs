@@ -1,0 +1,116 @@
+//! What the phone operations announce and count: events on a broadcast channel
+//! (`phone.sms.sent`, `phone.sms.received`, `phone.sms.delivered`, `phone.sms.failed`, ...)
+//! and Prometheus counters named after them (`phone_sms_sent_count`, ...).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+/// Events kept for a slow subscriber before it lags.
+const CAPACITY: usize = 1024;
+
+/// One phone event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhoneEvent {
+    /// `phone.sms.sent`, ...
+    pub name: &'static str,
+    /// The circle.
+    pub circle_id: String,
+    /// The element.
+    pub element_id: String,
+    /// What happened (ids, numbers, status); never a secret.
+    pub data: Value,
+}
+
+/// The counters, one per event name.
+const NAMES: [&str; 8] = [
+    "phone.sms.sent",
+    "phone.sms.failed",
+    "phone.sms.received",
+    "phone.sms.delivered",
+    "phone.sms.undelivered",
+    "phone.number.provisioned",
+    "phone.number.released",
+    "phone.webhook.rejected",
+];
+
+/// The event channel and counters.
+#[derive(Debug)]
+pub struct PhoneEvents {
+    sender: broadcast::Sender<PhoneEvent>,
+    counts: [AtomicU64; NAMES.len()],
+}
+
+impl Default for PhoneEvents {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(CAPACITY).0,
+            counts: Default::default(),
+        }
+    }
+}
+
+impl PhoneEvents {
+    /// Counts and announces an event.
+    pub fn emit(&self, name: &'static str, circle_id: &str, element_id: &str, data: Value) {
+        self.count(name);
+        let _ = self.sender.send(PhoneEvent {
+            name,
+            circle_id: circle_id.to_owned(),
+            element_id: element_id.to_owned(),
+            data,
+        });
+    }
+
+    /// Counts an event without announcing it.
+    pub fn count(&self, name: &str) {
+        if let Some(i) = NAMES.iter().position(|n| *n == name) {
+            self.counts[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A new subscriber.
+    pub fn subscribe(&self) -> broadcast::Receiver<PhoneEvent> {
+        self.sender.subscribe()
+    }
+
+    /// The counters in Prometheus text format (`phone_sms_sent_count 3`).
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        for (name, count) in NAMES.iter().zip(&self.counts) {
+            let metric = name.replace('.', "_");
+            let _ = writeln!(out, "# TYPE {metric}_count counter");
+            let _ = writeln!(out, "{metric}_count {}", count.load(Ordering::Relaxed));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_counted_rendered_and_announced() {
+        let events = PhoneEvents::default();
+        let mut rx = events.subscribe();
+        events.emit(
+            "phone.sms.sent",
+            "cir_a",
+            "elm_a",
+            serde_json::json!({"to": "+46700000001"}),
+        );
+        events.emit("phone.sms.sent", "cir_a", "elm_a", Value::Null);
+        events.count("phone.webhook.rejected");
+        let mut text = String::new();
+        events.render(&mut text);
+        assert!(text.contains("phone_sms_sent_count 2\n"), "{text}");
+        assert!(text.contains("phone_webhook_rejected_count 1\n"), "{text}");
+        assert!(text.contains("phone_sms_received_count 0\n"), "{text}");
+        let first = rx.try_recv().expect("event");
+        assert_eq!(
+            (first.name, first.data["to"].as_str()),
+            ("phone.sms.sent", Some("+46700000001"))
+        );
+    }
+}

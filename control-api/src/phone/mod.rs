@@ -1,0 +1,207 @@
+//! The phone-number element's operations against the carrier: SMS ([`sms`]), numbers and
+//! sandbox leases ([`numbers`]), the carrier's webhooks ([`hooks`]), and what they count
+//! and announce ([`events`]).
+//!
+//! # Design
+//!
+//! - **Store first.** An outgoing SMS is stored (`pending`) before the carrier is asked;
+//!   the carrier's answer, or the carrier's history when the answer was lost, settles it.
+//!   On start, [`sms::recover`] settles whatever a crash left pending: a message is never
+//!   silently dropped and never sent twice.
+//! - **Webhooks carry a per-number token.** `configure` registers
+//!   `{public_url}/api/webhooks/46elks/{sms,voice/start}?token=T` with a fresh random `T`
+//!   whose SHA-256 is stored; delivery reports use `.../dlr?token=T`. A webhook is answered
+//!   within milliseconds: it is parsed, written, and answered.
+//! - **Sandbox numbers** come from a configured pool (`SANDBOX_PHONE_POOL`), are outbound
+//!   only, send through the operator's own carrier account, and count against a per-circle
+//!   daily SMS cap (`SANDBOX_PHONE_SMS_DAILY_CAP`, default 10) in one SQL statement, so
+//!   concurrent sends cannot overshoot it.
+
+pub mod events;
+pub mod hooks;
+pub mod numbers;
+pub mod segments;
+pub mod sms;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::carrier::{Credentials, ElksClient, RetryPolicy};
+use crate::element::phone::PhoneSpec;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::Element;
+
+/// The sandbox daily SMS cap when none is configured.
+pub const DEFAULT_SANDBOX_SMS_DAILY_CAP: i64 = 10;
+
+/// What the phone operations need to know about this server.
+#[derive(Debug, Clone)]
+pub struct PhoneSettings {
+    /// voxgate's public base URL, told to the carrier (`public_url`).
+    pub public_url: String,
+    /// The Realtime WebSocket URL (with its token) that `connect` actions name.
+    pub voice_ws_url: Option<String>,
+    /// The sandbox pool.
+    pub sandbox: SandboxSettings,
+}
+
+impl Default for PhoneSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            voice_ws_url: None,
+            sandbox: SandboxSettings::default(),
+        }
+    }
+}
+
+/// Sandbox numbers: a pool leased to elements, sending through the operator's account.
+#[derive(Debug, Clone)]
+pub struct SandboxSettings {
+    /// E.164 numbers (`SANDBOX_PHONE_POOL`, comma-separated).
+    pub pool: Vec<String>,
+    /// SMS per circle per UTC day (`SANDBOX_PHONE_SMS_DAILY_CAP`).
+    pub sms_daily_cap: i64,
+    /// The operator's carrier account the pool belongs to.
+    pub carrier: Option<SandboxCarrier>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            pool: Vec::new(),
+            sms_daily_cap: DEFAULT_SANDBOX_SMS_DAILY_CAP,
+            carrier: None,
+        }
+    }
+}
+
+/// The carrier account behind the sandbox pool.
+#[derive(Debug, Clone)]
+pub struct SandboxCarrier {
+    /// REST base URL.
+    pub api_url: String,
+    /// API user and password.
+    pub credentials: Credentials,
+}
+
+/// The spec of a phone-number element (the store holds only valid specs).
+pub(crate) fn spec_of(element: &Element) -> Result<PhoneSpec, ApiError> {
+    if element.element_type != "phone-number" {
+        return Err(ApiError::not_found(
+            "OPERATION_NOT_FOUND",
+            format!("{} elements have no phone operations", element.element_type),
+        ));
+    }
+    serde_json::from_value(element.spec.clone())
+        .map_err(|e| ApiError::Store(format!("stored phone spec: {e}")))
+}
+
+/// Operations run only on enabled elements.
+pub(crate) fn check_enabled(element: &Element) -> Result<(), ApiError> {
+    if element.enabled {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "ELEMENT_DISABLED",
+            "the element is disabled; enable it first",
+        ))
+    }
+}
+
+/// The element's retry policy.
+fn retry_of(spec: &PhoneSpec) -> RetryPolicy {
+    RetryPolicy {
+        max_retries: spec.max_retries,
+        backoff: Duration::from_millis(u64::from(spec.retry_backoff_ms)),
+    }
+}
+
+/// A carrier client for the element: the sandbox account for sandbox numbers, else the
+/// credential `credential_ref` names (`PHONE_CREDENTIAL_MISSING` without one).
+pub(crate) async fn client_for(
+    state: &AppState,
+    element: &Element,
+    spec: &PhoneSpec,
+) -> Result<ElksClient, ApiError> {
+    if spec.sandbox {
+        let carrier =
+            state
+                .phone()
+                .sandbox
+                .carrier
+                .as_ref()
+                .ok_or_else(|| ApiError::Unavailable {
+                    code: "PHONE_SANDBOX_UNAVAILABLE",
+                    message: "this server has no sandbox carrier account configured".to_owned(),
+                })?;
+        return Ok(ElksClient::new(
+            &carrier.api_url,
+            carrier.credentials.clone(),
+            retry_of(spec),
+        ));
+    }
+    let missing = || {
+        ApiError::invalid(
+            "PHONE_CREDENTIAL_MISSING",
+            "set credential_ref to a provider of /api/v1/telephony/providers (or claim a \
+             sandbox number)",
+        )
+    };
+    let id = spec.credential_ref.as_deref().ok_or_else(missing)?;
+    let provider = state
+        .store()
+        .provider(&element.circle_id, id)
+        .await?
+        .ok_or_else(missing)?;
+    let password = state
+        .sealer()?
+        .open(&provider.id, &provider.sealed_secret)?;
+    Ok(ElksClient::new(
+        &spec.carrier_api_url,
+        Credentials {
+            username: provider.username,
+            password,
+        },
+        retry_of(spec),
+    ))
+}
+
+/// The input and output schemas of phone operation `name`, for `ops/schema`.
+pub fn io_schema(name: &str) -> (Value, Value) {
+    let obj = |props: Value| json!({"type": "object", "properties": props});
+    let page = obj(json!({"page_token": {"type": "string"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+        "direction": {"type": "string", "enum": ["incoming", "outgoing"]}}));
+    let list =
+        obj(json!({"items": {"type": "array"}, "next_page_token": {"type": ["string", "null"]}}));
+    match name {
+        "send-sms" => (
+            json!({"type": "object", "required": ["to", "body"], "properties": {
+                "to": {"type": "string", "pattern": "^\\+[1-9]\\d{1,14}$"},
+                "body": {"type": "string", "minLength": 1, "maxLength": sms::MAX_BODY_CHARS},
+                "sender_id": {"type": "string", "maxLength": 11},
+                "flash_sms": {"type": "boolean", "default": false}}}),
+            obj(
+                json!({"sent": {"type": "boolean"}, "message_id": {"type": "string"},
+                "segments": {"type": "integer"}, "cost": {"type": ["integer", "null"]},
+                "status": {"type": "string"}}),
+            ),
+        ),
+        "list-sms" | "list-calls" => (page, list),
+        "get-sms" => (
+            obj(json!({"message_id": {"type": "string"}})),
+            obj(json!({})),
+        ),
+        "get-call" => (obj(json!({"call_id": {"type": "string"}})), obj(json!({}))),
+        "provision" => (
+            json!({"type": "object", "required": ["country"], "properties": {
+                "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "capabilities": {"type": "array", "items": {"enum": ["sms", "mms", "voice"]}}}}),
+            obj(json!({"number": {"type": "string"}, "carrier_number_id": {"type": "string"}})),
+        ),
+        _ => (Value::Null, obj(json!({}))),
+    }
+}

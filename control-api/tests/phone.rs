@@ -1,0 +1,986 @@
+//! Phone-number operations against the 46elks carrier simulator, over real sockets: the
+//! control API serves on loopback (the simulator posts its webhooks there) and the
+//! simulator speaks the documented REST API.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use voxgate_carrier_sim::{SimConfig, SimHandle, Simulator};
+use voxgate_control_api::auth::Role;
+use voxgate_control_api::bootstrap::create_key;
+use voxgate_control_api::carrier::Credentials;
+use voxgate_control_api::ids::{new_id, now_ms};
+use voxgate_control_api::phone::{PhoneSettings, SandboxCarrier, SandboxSettings};
+use voxgate_control_api::secrets::{Sealer, Secret};
+use voxgate_control_api::store::SmsRecord;
+use voxgate_control_api::{AppState, router};
+
+use support::TestDb;
+
+/// voxgate's control API and the simulator, wired to each other.
+struct Rig {
+    sim: SimHandle,
+    base: String,
+    http: reqwest::Client,
+    state: AppState,
+    admin: String,
+    _db: TestDb,
+}
+
+struct Reply {
+    status: StatusCode,
+    body: Value,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Rig {
+    async fn new(db: TestDb, sandbox_pool: &[&str], cap: i64) -> Self {
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let phone = PhoneSettings {
+            public_url: base.clone(),
+            voice_ws_url: Some(format!("ws://{}/ws?token=bridge", &base[7..])),
+            sandbox: SandboxSettings {
+                pool: sandbox_pool.iter().map(|n| (*n).to_owned()).collect(),
+                sms_daily_cap: cap,
+                carrier: Some(SandboxCarrier {
+                    api_url: sim.api_url(),
+                    credentials: Credentials {
+                        username: "sim".to_owned(),
+                        password: Secret::new("sim-secret".to_owned()),
+                    },
+                }),
+            },
+        };
+        let state = AppState::with_phone(db.store(), Some(Sealer::new(&[7; 32])), phone);
+        let admin = create_key(&*db.store(), "a", Role::Admin)
+            .await
+            .expect("key");
+        let app = router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            sim,
+            base,
+            http: reqwest::Client::new(),
+            state,
+            admin,
+            _db: db,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .header("x-account-id", "a");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+        };
+        Reply { status, body }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// A provider with the simulator's account, and a phone-number element using it.
+    async fn element(&self, slug: &str, spec: Value) -> String {
+        let provider = self
+            .post(
+                "/api/v1/telephony/providers",
+                json!({"kind": "46elks", "name": "sim", "username": "sim", "password": "sim-secret"}),
+            )
+            .await;
+        assert_eq!(provider.status, StatusCode::CREATED, "{:?}", provider.body);
+        let mut spec = spec;
+        spec["credential_ref"] = provider.body["id"].clone();
+        spec["carrier_api_url"] = json!(self.sim.api_url());
+        spec["retry_backoff_ms"] = json!(500);
+        let created = self
+            .post(
+                "/api/a/ops/create",
+                json!({"element_type": "phone-number", "slug": slug, "spec": spec}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        slug.to_owned()
+    }
+
+    /// A provisioned element: a rented number with webhooks configured.
+    async fn provisioned(&self, slug: &str) -> String {
+        self.element(slug, json!({})).await;
+        let p = self
+            .post(
+                &format!("/api/a/{slug}/ops/provision"),
+                json!({"country": "SE"}),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
+        p.body["number"].as_str().expect("number").to_owned()
+    }
+
+    async fn sim(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .request(method, format!("http://{}{path}", self.sim.addr()))
+            .json(&body)
+            .send()
+            .await
+            .expect("sim control");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// The simulator's outgoing SMS with `message`.
+    fn sim_sms_with(&self, message: &str) -> Vec<Value> {
+        self.sim.state()["sms"]
+            .as_array()
+            .expect("sms")
+            .iter()
+            .filter(|s| s["message"] == message && s["direction"] == "outgoing")
+            .cloned()
+            .collect()
+    }
+}
+
+/// Polls `check` until it holds, for up to 10 s.
+async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn sms_is_sent_once_and_its_delivery_report_lands() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let number = rig.provisioned("main").await;
+    let sent = rig
+        .post(
+            "/api/a/main/ops/send-sms",
+            json!({"to": "+46700000123", "body": "Hej! Your table is booked for 19:00 €"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
+    assert_eq!(sent.body["sent"], true);
+    assert_eq!(sent.body["segments"], 1);
+    assert_eq!(sent.body["encoding"], "gsm7");
+    assert_eq!(sent.body["cost"], 5000);
+    let id = sent.body["message_id"].as_str().expect("id").to_owned();
+
+    let at_carrier = rig.sim_sms_with("Hej! Your table is booked for 19:00 €");
+    assert_eq!(at_carrier.len(), 1, "{at_carrier:?}");
+    assert_eq!(at_carrier[0]["from"], number.as_str());
+    let hook = at_carrier[0]["whendelivered"]
+        .as_str()
+        .expect("whendelivered");
+    assert!(
+        hook.contains("/api/webhooks/46elks/dlr?sms=") && hook.contains("&tag="),
+        "{hook}"
+    );
+
+    let path = format!("/api/a/main/ops/get-sms?message_id={id}");
+    eventually("the delivery report", || async {
+        rig.get(&path).await.body["status"] == "delivered"
+    })
+    .await;
+    let got = rig.get(&path).await.body;
+    assert!(got["delivered_at"].as_str().is_some(), "{got}");
+    assert_eq!(got["to"], "+46700000123");
+
+    // A long UCS-2 text: 3 parts of 67.
+    let long = "Привет ".repeat(25);
+    let sent = rig
+        .post(
+            "/api/a/main/ops/send-sms",
+            json!({"to": "+46700000123", "body": long}),
+        )
+        .await;
+    assert_eq!(
+        (
+            sent.body["segments"].as_i64(),
+            sent.body["encoding"].as_str()
+        ),
+        (Some(3), Some("ucs2"))
+    );
+    assert_eq!(rig.sim_sms_with(&long)[0]["parts"], 3);
+
+    let listed = rig.get("/api/a/main/ops/list-sms?direction=outgoing").await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{:?}",
+        listed.body
+    );
+    let mut metrics = String::new();
+    rig.state.events().render(&mut metrics);
+    assert!(metrics.contains("phone_sms_sent_count 2"), "{metrics}");
+    assert!(metrics.contains("phone_sms_delivered_count 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn list_sms_pages_with_tokens_newest_first() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    rig.provisioned("main").await;
+    for i in 0..7 {
+        let r = rig
+            .post(
+                "/api/a/main/ops/send-sms",
+                json!({"to": "+46700000123", "body": format!("n{i}")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/a/main/ops/list-sms?limit=3".to_owned();
+    loop {
+        let page = rig.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        seen.extend(
+            page.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["body"].clone()),
+        );
+        match page.body["next_page_token"].as_str() {
+            Some(token) => path = format!("/api/a/main/ops/list-sms?limit=3&page_token={token}"),
+            None => break,
+        }
+    }
+    let expected: Vec<Value> = (0..7).rev().map(|i| json!(format!("n{i}"))).collect();
+    assert_eq!(seen, expected);
+    for (query, code) in [
+        ("limit=0", "INVALID_QUERY"),
+        ("limit=101", "INVALID_QUERY"),
+        ("direction=sideways", "INVALID_QUERY"),
+        ("page_token=garbage", "INVALID_PAGE_TOKEN"),
+    ] {
+        let r = rig.get(&format!("/api/a/main/ops/list-sms?{query}")).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, code),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn provision_configure_test_and_release() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let number = rig.provisioned("main").await;
+    let at_carrier = rig.sim.state()["numbers"]
+        .as_array()
+        .expect("numbers")
+        .iter()
+        .find(|n| n["number"] == number.as_str())
+        .cloned()
+        .expect("allocated at the carrier");
+    let sms_url = at_carrier["sms_url"].as_str().expect("sms_url");
+    assert!(
+        sms_url.starts_with(&format!("{}/api/webhooks/46elks/sms?token=", rig.base)),
+        "{sms_url}"
+    );
+    assert!(
+        at_carrier["voice_start"]
+            .as_str()
+            .expect("voice_start")
+            .contains("/voice/start?token=")
+    );
+
+    // The spec shows the number and where the carrier calls, never the token.
+    let element = rig.get("/api/a/main/ops/get").await.body;
+    assert_eq!(element["spec"]["number"], number.as_str());
+    assert!(!element.to_string().contains("token="), "{element}");
+    // Calls to the number route to the circle.
+    let routed = rig
+        .state
+        .store()
+        .number_by_e164(&number)
+        .await
+        .expect("store");
+    assert!(routed.is_some());
+
+    let tested = rig.get("/api/a/main/ops/test-connection").await;
+    assert_eq!(tested.status, StatusCode::OK, "{:?}", tested.body);
+    assert_eq!(tested.body["account"]["currency"], "SEK");
+    assert_eq!(tested.body["number"]["active"], true);
+
+    // Reconfiguring rotates the token: the old URL stops working.
+    let old_token = sms_url.split("token=").nth(1).expect("token").to_owned();
+    let r = rig.post("/api/a/main/ops/configure", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let hook = rig
+        .http
+        .post(format!(
+            "{}/api/webhooks/46elks/sms?token={old_token}",
+            rig.base
+        ))
+        .body(format!(
+            "id=s1&from=%2B46700000009&to={}&message=hi",
+            number.replace('+', "%2B")
+        ))
+        .send()
+        .await
+        .expect("hook");
+    assert_eq!(hook.status(), StatusCode::UNAUTHORIZED);
+
+    let again = rig
+        .post("/api/a/main/ops/provision", json!({"country": "SE"}))
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "PHONE_ALREADY_PROVISIONED")
+    );
+
+    let released = rig.post("/api/a/main/ops/release", json!({})).await;
+    assert_eq!(released.status, StatusCode::OK, "{:?}", released.body);
+    let gone = rig.sim.state()["numbers"]
+        .as_array()
+        .expect("numbers")
+        .iter()
+        .find(|n| n["number"] == number.as_str())
+        .cloned()
+        .expect("still listed");
+    assert_eq!(gone["active"], "no");
+    assert_eq!(
+        rig.get("/api/a/main/ops/get").await.body["spec"]["number"],
+        Value::Null
+    );
+    assert!(
+        rig.state
+            .store()
+            .number_by_e164(&number)
+            .await
+            .expect("store")
+            .is_none()
+    );
+    let twice = rig.post("/api/a/main/ops/release", json!({})).await;
+    assert_eq!(twice.code(), "PHONE_NUMBER_NOT_PROVISIONED");
+    let versions = rig.get("/api/a/main/ops/version?history=true").await.body;
+    assert!(
+        versions["history"].as_array().expect("history").len() >= 4,
+        "{versions}"
+    );
+}
+
+#[tokio::test]
+async fn inbound_sms_is_stored_once_and_joins_the_thread() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let agent = rig
+        .post(
+            "/api/v1/agents",
+            json!({"name": "Ada", "system_prompt": "Be brief."}),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{:?}", agent.body);
+    let number = rig.provisioned("main").await;
+    rig.sim(
+        reqwest::Method::POST,
+        "/sim/sms",
+        json!({"from": "+46700000777", "to": number, "message": "Are you open on Sunday?"}),
+    )
+    .await;
+    eventually("the inbound SMS", || async {
+        let list = rig.get("/api/a/main/ops/list-sms?direction=incoming").await;
+        list.body["items"].as_array().is_some_and(|i| i.len() == 1)
+    })
+    .await;
+    let item = rig
+        .get("/api/a/main/ops/list-sms?direction=incoming")
+        .await
+        .body["items"][0]
+        .clone();
+    assert_eq!(
+        (item["from"].as_str(), item["body"].as_str()),
+        (Some("+46700000777"), Some("Are you open on Sunday?"))
+    );
+
+    // The carrier delivers the same webhook again (it retries): stored once.
+    let webhook = rig.sim.state()["webhooks"]
+        .as_array()
+        .expect("webhooks")
+        .iter()
+        .find(|w| w["url"].as_str().is_some_and(|u| u.contains("/sms?token=")))
+        .cloned()
+        .expect("the sms webhook");
+    let form: Vec<(String, String)> = webhook["form"]
+        .as_object()
+        .expect("form")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let again = rig
+        .http
+        .post(webhook["url"].as_str().expect("url"))
+        .form(&form)
+        .send()
+        .await
+        .expect("again");
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+    let list = rig.get("/api/a/main/ops/list-sms?direction=incoming").await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
+
+    let circle = rig
+        .state
+        .store()
+        .circle("a")
+        .await
+        .expect("store")
+        .expect("circle");
+    let threads = rig
+        .state
+        .store()
+        .threads_by_contact(&circle.id, "+46700000777")
+        .await
+        .expect("threads");
+    assert_eq!(threads.len(), 1);
+    let messages = rig
+        .state
+        .store()
+        .recent_messages(&threads[0].id, 20)
+        .await
+        .expect("messages");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        (messages[0].channel.as_str(), messages[0].content.as_str()),
+        ("sms", "Are you open on Sunday?")
+    );
+}
+
+#[tokio::test]
+async fn webhooks_refuse_bad_tokens_and_garbage_and_change_nothing() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let number = rig.provisioned("main").await;
+    let sms_url = rig.sim.state()["numbers"]
+        .as_array()
+        .expect("numbers")
+        .iter()
+        .find(|n| n["number"] == number.as_str())
+        .and_then(|n| n["sms_url"].as_str().map(str::to_owned))
+        .expect("sms_url");
+    let post = |url: String, body: &'static [u8]| {
+        let http = rig.http.clone();
+        async move { http.post(url).body(body).send().await.expect("post") }
+    };
+    let base = format!("{}/api/webhooks/46elks", rig.base);
+    let table: Vec<(String, &[u8], StatusCode, &str)> = vec![
+        (
+            format!("{base}/sms"),
+            b"id=s1&from=a&to=%2B46700000001",
+            StatusCode::UNAUTHORIZED,
+            "WEBHOOK_TOKEN_INVALID",
+        ),
+        (
+            format!("{base}/sms?token=nope"),
+            b"id=s1",
+            StatusCode::UNAUTHORIZED,
+            "WEBHOOK_TOKEN_INVALID",
+        ),
+        (
+            sms_url.clone(),
+            b"\xff\xfe",
+            StatusCode::BAD_REQUEST,
+            "WEBHOOK_INVALID",
+        ),
+        (
+            sms_url.clone(),
+            b"id=s1&from=%2B46700000009&to=%2B46700000002&message=x",
+            StatusCode::BAD_REQUEST,
+            "WEBHOOK_INVALID",
+        ),
+        (
+            sms_url.clone(),
+            b"id=..%2F&from=a&to=%2B46700000001",
+            StatusCode::BAD_REQUEST,
+            "WEBHOOK_INVALID",
+        ),
+        (
+            format!("{base}/dlr?sms=sms_x&tag=00"),
+            b"id=s1&status=delivered",
+            StatusCode::UNAUTHORIZED,
+            "WEBHOOK_TOKEN_INVALID",
+        ),
+        (
+            format!("{base}/voice/start?token=nope"),
+            b"callid=c1&from=a&to=b",
+            StatusCode::UNAUTHORIZED,
+            "WEBHOOK_TOKEN_INVALID",
+        ),
+    ];
+    for (url, body, status, code) in table {
+        let r = post(url.clone(), body).await;
+        assert_eq!(r.status(), status, "{url}");
+        let json: Value = r.json().await.expect("json");
+        assert_eq!(json["error"]["code"], code, "{url}");
+    }
+    let list = rig.get("/api/a/main/ops/list-sms").await;
+    assert_eq!(list.body["items"], json!([]));
+
+    // voice/start answers with the number's incoming handling.
+    let voice = sms_url.replace("/sms?", "/voice/start?");
+    let form = format!(
+        "callid=c9&from=%2B46700000009&to={}&direction=incoming",
+        number.replace('+', "%2B")
+    );
+    let r = rig
+        .http
+        .post(&voice)
+        .body(form.clone())
+        .send()
+        .await
+        .expect("voice");
+    let action: Value = r.json().await.expect("json");
+    assert_eq!(
+        action["connect"].as_str().map(|u| u.starts_with("ws://")),
+        Some(true),
+        "{action}"
+    );
+    let update = rig
+        .call(
+            reqwest::Method::PATCH,
+            "/api/a/main/ops/update",
+            Some(json!({"spec": {"incoming_handling": "forward_to", "forward_to_number": "+46700000555"}})),
+        )
+        .await;
+    assert_eq!(update.status, StatusCode::OK, "{:?}", update.body);
+    let r = rig
+        .http
+        .post(&voice)
+        .body(form)
+        .send()
+        .await
+        .expect("voice");
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"connect": "+46700000555"})
+    );
+}
+
+#[tokio::test]
+async fn carrier_failures_map_to_codes_and_transient_ones_are_retried_once_sent() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    rig.provisioned("main").await;
+    let fault = |status: u16, body: &str, count: u32| json!({"path": "/a1/sms", "method": "POST", "status": status, "body": body, "count": count});
+    let cases = [
+        (
+            fault(401, "Unauthorized", 1),
+            StatusCode::BAD_GATEWAY,
+            "PHONE_AUTH_FAILED",
+        ),
+        (
+            fault(403, r#"{"error":"Not enough credits"}"#, 1),
+            StatusCode::PAYMENT_REQUIRED,
+            "PHONE_INSUFFICIENT_BALANCE",
+        ),
+        (
+            fault(429, "slow down", 10),
+            StatusCode::TOO_MANY_REQUESTS,
+            "PHONE_RATE_LIMITED",
+        ),
+        (
+            fault(400, "Invalid to", 1),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "PHONE_REJECTED",
+        ),
+        (
+            fault(503, "down", 10),
+            StatusCode::BAD_GATEWAY,
+            "PHONE_SEND_FAILED",
+        ),
+    ];
+    for (i, (fault, status, code)) in cases.into_iter().enumerate() {
+        rig.sim(reqwest::Method::POST, "/sim/faults", fault).await;
+        let body = format!("case {i}");
+        let r = rig
+            .post(
+                "/api/a/main/ops/send-sms",
+                json!({"to": "+46700000123", "body": body}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (status, code),
+            "case {i}: {:?}",
+            r.body
+        );
+        assert!(
+            rig.sim_sms_with(&body).is_empty(),
+            "case {i} reached the carrier"
+        );
+        rig.sim(reqwest::Method::DELETE, "/sim/faults", Value::Null)
+            .await;
+    }
+    // Two 503s, then the carrier takes it: sent exactly once, after looking in the history.
+    rig.sim(reqwest::Method::POST, "/sim/faults", fault(503, "down", 2))
+        .await;
+    let r = rig
+        .post(
+            "/api/a/main/ops/send-sms",
+            json!({"to": "+46700000123", "body": "third time"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(rig.sim_sms_with("third time").len(), 1);
+    let got = rig
+        .get(&format!(
+            "/api/a/main/ops/get-sms?message_id={}",
+            r.body["message_id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(
+        got.body["carrier_id"],
+        rig.sim_sms_with("third time")[0]["id"]
+    );
+    // Every failed send is stored, with its code.
+    let failed = rig.get("/api/a/main/ops/list-sms?limit=100").await.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["status"] == "failed")
+        .count();
+    assert_eq!(failed, 5);
+}
+
+#[tokio::test]
+async fn operations_check_their_inputs() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    rig.element("bare", json!({})).await;
+    let r = rig
+        .post(
+            "/api/a/bare/ops/send-sms",
+            json!({"to": "+46700000123", "body": "x"}),
+        )
+        .await;
+    assert_eq!(r.code(), "PHONE_NUMBER_NOT_PROVISIONED");
+    rig.post(
+        "/api/a/ops/create",
+        json!({"element_type": "phone-number", "slug": "nocred", "spec": {"number": "+46766869999"}}),
+    )
+    .await;
+    let r = rig
+        .post(
+            "/api/a/nocred/ops/send-sms",
+            json!({"to": "+46700000123", "body": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "PHONE_CREDENTIAL_MISSING")
+    );
+    rig.provisioned("main").await;
+    let table = [
+        (
+            json!({"to": "0700000123", "body": "x"}),
+            "PHONE_INVALID_NUMBER",
+        ),
+        (
+            json!({"to": "+46700000123", "body": ""}),
+            "PHONE_INVALID_MESSAGE",
+        ),
+        (
+            json!({"to": "+46700000123", "body": "x".repeat(1531)}),
+            "PHONE_INVALID_MESSAGE",
+        ),
+        (
+            json!({"to": "+46700000123", "body": "x", "sender_id": "TwelveChars1"}),
+            "PHONE_INVALID_SENDER_ID",
+        ),
+        (
+            json!({"to": "+46700000123", "body": "x", "sender_id": "12345"}),
+            "PHONE_INVALID_SENDER_ID",
+        ),
+        (
+            json!({"to": "+46700000123", "body": "x", "extra": 1}),
+            "INVALID_BODY",
+        ),
+        (json!({"to": "+46700000123"}), "INVALID_BODY"),
+    ];
+    for (body, code) in table {
+        let r = rig.post("/api/a/main/ops/send-sms", body.clone()).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, code),
+            "{body}"
+        );
+    }
+    assert!(rig.sim.state()["sms"].as_array().expect("sms").is_empty());
+    let r = rig
+        .post("/api/a/main/ops/provision", json!({"country": "se"}))
+        .await;
+    assert_eq!(r.code(), "PHONE_ALREADY_PROVISIONED");
+    let r = rig
+        .post("/api/a/bare/ops/provision", json!({"country": "se"}))
+        .await;
+    assert_eq!(r.code(), "PHONE_INVALID_COUNTRY");
+    let r = rig
+        .post(
+            "/api/a/bare/ops/provision",
+            json!({"country": "SE", "capabilities": ["fax"]}),
+        )
+        .await;
+    assert_eq!(r.code(), "PHONE_INVALID_CONFIG");
+    // What operations manage cannot be updated.
+    let r = rig
+        .call(
+            reqwest::Method::PATCH,
+            "/api/a/main/ops/update",
+            Some(json!({"spec": {"number": "+46700000001"}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "PHONE_NUMBER_MANAGED")
+    );
+    let r = rig
+        .call(
+            reqwest::Method::PATCH,
+            "/api/a/bare/ops/update",
+            Some(json!({"spec": {"sandbox": true}})),
+        )
+        .await;
+    assert_eq!(r.code(), "PHONE_NUMBER_MANAGED");
+    // The SIP leg is not here yet, and says so.
+    for op in ["make-call", "agent-dial", "sip-register-test"] {
+        let r = rig.post(&format!("/api/a/main/ops/{op}"), json!({})).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "PHONE_SIP_UNAVAILABLE"),
+            "{op}"
+        );
+    }
+    // Disabled elements run no operations.
+    rig.post("/api/a/main/ops/disable", json!({})).await;
+    let r = rig
+        .post(
+            "/api/a/main/ops/send-sms",
+            json!({"to": "+46700000123", "body": "x"}),
+        )
+        .await;
+    assert_eq!(r.code(), "ELEMENT_DISABLED");
+}
+
+async fn sandbox_cap_holds(db: TestDb) {
+    let rig = Arc::new(Rig::new(db, &["+46766860019", "+46766860020"], 10).await);
+    rig.element("s1", json!({})).await;
+    rig.element("s2", json!({})).await;
+    rig.element("s3", json!({})).await;
+    let first = rig
+        .post("/api/a/s1/ops/claim_sandbox_number", json!({}))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    let again = rig
+        .post("/api/a/s1/ops/claim_sandbox_number", json!({}))
+        .await;
+    assert_eq!(
+        again.body["number"], first.body["number"],
+        "claims are idempotent"
+    );
+    let second = rig
+        .post("/api/a/s2/ops/claim_sandbox_number", json!({}))
+        .await;
+    assert_ne!(second.body["number"], first.body["number"]);
+    let third = rig
+        .post("/api/a/s3/ops/claim_sandbox_number", json!({}))
+        .await;
+    assert_eq!(
+        (third.status, third.code()),
+        (StatusCode::SERVICE_UNAVAILABLE, "PHONE_SANDBOX_EXHAUSTED")
+    );
+    let r = rig.post("/api/a/s1/ops/configure", json!({})).await;
+    assert_eq!(
+        r.code(),
+        "PHONE_SANDBOX_NUMBER",
+        "sandbox numbers are outbound only"
+    );
+
+    let sends = (0..50).map(|i| {
+        let rig = Arc::clone(&rig);
+        tokio::spawn(async move {
+            let slug = if i % 2 == 0 { "s1" } else { "s2" };
+            rig.post(
+                &format!("/api/a/{slug}/ops/send-sms"),
+                json!({"to": "+46700000123", "body": format!("sandbox {i}")}),
+            )
+            .await
+        })
+    });
+    let replies = futures::future::join_all(sends).await;
+    let ok = replies
+        .iter()
+        .filter(|r| r.as_ref().expect("task").status == StatusCode::OK)
+        .count();
+    let capped = replies
+        .iter()
+        .filter(|r| r.as_ref().expect("task").code() == "PHONE_SANDBOX_LIMIT")
+        .count();
+    assert_eq!((ok, capped), (10, 40));
+    let at_carrier = rig.sim.state()["sms"]
+        .as_array()
+        .expect("sms")
+        .iter()
+        .filter(|s| {
+            s["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("sandbox "))
+        })
+        .count();
+    assert_eq!(at_carrier, 10);
+
+    let released = rig
+        .post("/api/a/s1/ops/release_sandbox_number", json!({}))
+        .await;
+    assert_eq!(released.body["released"], true);
+    let twice = rig
+        .post("/api/a/s1/ops/release_sandbox_number", json!({}))
+        .await;
+    assert_eq!(
+        (twice.status, &twice.body["released"]),
+        (StatusCode::OK, &json!(false))
+    );
+    let now_free = rig
+        .post("/api/a/s3/ops/claim_sandbox_number", json!({}))
+        .await;
+    assert_eq!(now_free.body["number"], first.body["number"]);
+}
+
+#[tokio::test]
+async fn sandbox_daily_cap_holds_under_50_concurrent_sends_on_sqlite() {
+    sandbox_cap_holds(support::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn sandbox_daily_cap_holds_under_50_concurrent_sends_on_postgres() {
+    sandbox_cap_holds(support::postgres().await).await;
+}
+
+/// An outgoing SMS as `send-sms` stores it before asking the carrier.
+fn pending(element_id: &str, circle_id: &str, from: &str, body: &str) -> SmsRecord {
+    let now = now_ms();
+    SmsRecord {
+        id: new_id("sms"),
+        circle_id: circle_id.to_owned(),
+        element_id: element_id.to_owned(),
+        direction: "outgoing".to_owned(),
+        sender: from.to_owned(),
+        recipient: "+46700000123".to_owned(),
+        body: body.to_owned(),
+        segments: 1,
+        encoding: "gsm7".to_owned(),
+        flash: false,
+        sandbox: false,
+        status: "pending".to_owned(),
+        carrier_id: None,
+        cost: None,
+        error_code: None,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+        delivered_at: None,
+    }
+}
+
+#[tokio::test]
+async fn sends_a_crash_left_pending_are_settled_once() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let number = rig.provisioned("main").await;
+    let circle = rig
+        .state
+        .store()
+        .circle("a")
+        .await
+        .expect("store")
+        .expect("circle");
+    let element = rig
+        .state
+        .store()
+        .element(&circle.id, "main")
+        .await
+        .expect("store")
+        .expect("element");
+    // Crashed after storing, before the carrier got it.
+    let never_sent = pending(&element.id, &circle.id, &number, "stored, never sent");
+    // Crashed after the carrier took it, before its answer was stored.
+    let already_sent = pending(&element.id, &circle.id, &number, "sent, answer lost");
+    for r in [&never_sent, &already_sent] {
+        assert!(rig.state.store().insert_sms(r).await.expect("insert"));
+    }
+    let direct = rig
+        .http
+        .post(format!("{}/sms", rig.sim.api_url()))
+        .basic_auth("sim", Some("sim-secret"))
+        .form(&[
+            ("from", number.as_str()),
+            ("to", "+46700000123"),
+            ("message", "sent, answer lost"),
+        ])
+        .send()
+        .await
+        .expect("direct send");
+    assert_eq!(direct.status(), StatusCode::OK);
+
+    let settled = voxgate_control_api::phone::sms::recover(&rig.state)
+        .await
+        .expect("recover");
+    assert_eq!(settled, 2);
+    assert_eq!(rig.sim_sms_with("stored, never sent").len(), 1, "sent once");
+    assert_eq!(
+        rig.sim_sms_with("sent, answer lost").len(),
+        1,
+        "adopted, not sent again"
+    );
+    for r in [&never_sent, &already_sent] {
+        let stored = rig
+            .state
+            .store()
+            .sms(&element.id, &r.id)
+            .await
+            .expect("store")
+            .expect("sms");
+        assert_ne!(stored.status, "pending");
+        assert!(stored.carrier_id.is_some());
+    }
+    // Nothing is left to settle.
+    assert_eq!(
+        voxgate_control_api::phone::sms::recover(&rig.state)
+            .await
+            .expect("recover"),
+        0
+    );
+    assert_eq!(rig.sim_sms_with("stored, never sent").len(), 1);
+}
