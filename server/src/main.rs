@@ -45,6 +45,16 @@ enum Command {
     /// Manage control-API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run the 46elks carrier simulator (REST API, webhooks, Realtime calls) for offline
+    /// tests and demos; point an element's `carrier_api_url` at the URL it prints.
+    CarrierSim {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:9080")]
+        listen: std::net::SocketAddr,
+        /// The API account, `user:password`.
+        #[arg(long, default_value = "sim:sim-secret")]
+        account: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,7 +89,32 @@ fn main() -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Create { circle, role }) => {
             runtime.block_on(create_key(&config, &circle, &role))
         }
+        Command::CarrierSim { listen, account } => runtime.block_on(carrier_sim(listen, &account)),
     }
+}
+
+/// `voxgate carrier-sim`: serves until SIGINT, printing where and as whom.
+#[allow(clippy::print_stdout)]
+async fn carrier_sim(listen: std::net::SocketAddr, account: &str) -> anyhow::Result<()> {
+    let (user, password) = account
+        .split_once(':')
+        .filter(|(u, p)| !u.is_empty() && !p.is_empty())
+        .context("--account must be user:password")?;
+    let config = voxgate_carrier_sim::SimConfig {
+        listen,
+        accounts: vec![voxgate_carrier_sim::Account::new(user, password)],
+        ..voxgate_carrier_sim::SimConfig::default()
+    };
+    let sim = voxgate_carrier_sim::Simulator::start(config)
+        .await
+        .context("starting the carrier simulator")?;
+    println!("46elks simulator: {} (account {user})", sim.api_url());
+    println!("controls: http://{}/sim/state", sim.addr());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for ctrl-c")?;
+    sim.shutdown().await;
+    Ok(())
 }
 
 /// `voxgate keys create`: prints the new key alone on stdout, for scripts.

@@ -7,15 +7,14 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Server, free_port, models_dir};
+use support::free_port;
 use voxgate_bridge::caller::{Caller, Chunking};
 use voxgate_media::SampleRate;
 
@@ -117,63 +116,9 @@ fn calls_are_recorded_and_the_second_call_remembers_the_first() {
     let config = data.path().join("voxgate.toml");
     std::fs::write(&config, CONFIG).expect("config");
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_voxgate"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("VOXGATE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("VOXGATE_DATA_DIR", data.path())
-        .env("VOXGATE_MODELS_DIR", models_dir())
-        .env("VOXGATE_PIPELINE_SLOTS", "2")
-        .env_remove("VOXGATE_STORE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn voxgate");
-    let mut server = Server(child);
-    // Everything the server prints, kept for failure messages (and read to the end, so the
-    // server never writes into a closed pipe).
-    let printed = Arc::new(Mutex::new(String::new()));
-    let (key_tx, key_rx) = mpsc::channel();
-    let stdout = server.0.stdout.take().expect("stdout");
-    let stderr = server.0.stderr.take().expect("stderr");
-    for (stream, key_tx) in [
-        (
-            Box::new(stdout) as Box<dyn std::io::Read + Send>,
-            Some(key_tx),
-        ),
-        (Box::new(stderr), None),
-    ] {
-        let printed = Arc::clone(&printed);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                // The first start prints the admin key once.
-                if let (Some(tx), Some(key)) = (&key_tx, line.trim().strip_prefix("vgk_")) {
-                    let _ = tx.send(format!("vgk_{key}"));
-                }
-                let mut out = printed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                out.push_str(&line);
-                out.push('\n');
-            }
-        });
-    }
-    let output = || printed.lock().map(|s| s.clone()).unwrap_or_default();
-    let key = key_rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("no admin key printed:\n{}", output()));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("voxgate exited ({status}):\n{}", output());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "voxgate never listened:\n{}",
-            output()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // Kept alive to the end of the test: dropping it kills the server.
+    let mut running = support::serve(&config, data.path(), port, &[], true);
+    let key = running.key.take().expect("admin key");
     let (status, body) = get(port, "/api/v1/calls", "vgk_wrong");
     assert_eq!(
         (status, body["error"]["code"].as_str()),

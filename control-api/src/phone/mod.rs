@@ -20,6 +20,7 @@
 pub mod events;
 pub mod hooks;
 pub mod numbers;
+pub mod page;
 pub mod segments;
 pub mod sms;
 
