@@ -350,6 +350,24 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_settings_come_from_the_documented_variables() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("SANDBOX_PHONE_POOL", "+46766860001, +46766860002,"),
+                ("SANDBOX_PHONE_SMS_DAILY_CAP", "3"),
+                ("VOXGATE_SANDBOX_PASSWORD", "hunter2"),
+            ]),
+        )
+        .expect("config");
+        assert_eq!(c.sandbox.phone_pool, ["+46766860001", "+46766860002"]);
+        assert_eq!(c.sandbox.sms_daily_cap, 3);
+        assert!(!format!("{c:?}").contains("hunter2"), "the password is redacted");
+        let bad = Config::load(None, env(&[("SANDBOX_PHONE_SMS_DAILY_CAP", "-1")]));
+        assert!(bad.is_err());
+    }
+
+    #[test]
     fn defaults_match_the_product_doc() {
         let c = Config::default();
         assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
