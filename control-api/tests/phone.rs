@@ -586,10 +586,94 @@ async fn webhooks_refuse_bad_tokens_and_garbage_and_change_nothing() {
         .send()
         .await
         .expect("voice");
-    assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"connect": "+46700000555"})
+    let action: Value = r.json().await.expect("json");
+    assert_eq!(action["connect"], "+46700000555");
+    assert!(
+        action["whenhangup"]
+            .as_str()
+            .is_some_and(|u| u.contains("/voice/hangup?token=")),
+        "{action}"
     );
+}
+
+#[tokio::test]
+async fn calls_the_voice_core_never_saw_are_recorded_from_the_hangup() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let number = rig.provisioned("main").await;
+    // `ai`, but nothing listens at the Realtime URL: the call fails before anyone answers.
+    rig.sim(
+        reqwest::Method::POST,
+        "/sim/calls",
+        json!({"from": "+46700000888", "to": number}),
+    )
+    .await;
+    eventually("the missed call", || async {
+        rig.get("/api/a/main/ops/list-calls").await.body["items"]
+            .as_array()
+            .is_some_and(|i| i.len() == 1)
+    })
+    .await;
+    let missed = rig.get("/api/a/main/ops/list-calls").await.body["items"][0].clone();
+    assert_eq!(
+        (missed["state"].as_str(), missed["from"].as_str()),
+        (Some("missed"), Some("+46700000888"))
+    );
+    assert_eq!(missed["direction"], "inbound");
+    // Forwarded: the carrier connects the callee; the hang-up reports a completed call.
+    let update = rig
+        .call(
+            reqwest::Method::PATCH,
+            "/api/a/main/ops/update",
+            Some(json!({"spec": {"incoming_handling": "forward_to", "forward_to_number": "+46700000555"}})),
+        )
+        .await;
+    assert_eq!(update.status, StatusCode::OK);
+    rig.sim(
+        reqwest::Method::POST,
+        "/sim/calls",
+        json!({"from": "+46700000999", "to": number}),
+    )
+    .await;
+    eventually("the forwarded call", || async {
+        rig.get("/api/a/main/ops/list-calls").await.body["items"]
+            .as_array()
+            .is_some_and(|i| i.len() == 2)
+    })
+    .await;
+    let page = rig
+        .get("/api/a/main/ops/list-calls?limit=1&direction=incoming")
+        .await
+        .body;
+    let forwarded = page["items"][0].clone();
+    assert_eq!(
+        (forwarded["state"].as_str(), forwarded["from"].as_str()),
+        (Some("completed"), Some("+46700000999"))
+    );
+    let token = page["next_page_token"].as_str().expect("a second page");
+    let second = rig
+        .get(&format!(
+            "/api/a/main/ops/list-calls?limit=1&page_token={token}"
+        ))
+        .await
+        .body;
+    assert_eq!(second["items"][0]["state"], "missed");
+    assert_eq!(second["next_page_token"], Value::Null);
+    let id = forwarded["id"].as_str().expect("id");
+    let got = rig
+        .get(&format!("/api/a/main/ops/get-call?call_id={id}"))
+        .await;
+    assert_eq!(
+        (got.status, &got.body["turns"]),
+        (StatusCode::OK, &json!([]))
+    );
+    let none = rig.get("/api/a/main/ops/get-call?call_id=cal_nope").await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::NOT_FOUND, "CALL_NOT_FOUND")
+    );
+    let mut metrics = String::new();
+    rig.state.events().render(&mut metrics);
+    assert!(metrics.contains("phone_call_missed_count 1"), "{metrics}");
 }
 
 #[tokio::test]

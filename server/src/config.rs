@@ -362,7 +362,10 @@ mod tests {
         .expect("config");
         assert_eq!(c.sandbox.phone_pool, ["+46766860001", "+46766860002"]);
         assert_eq!(c.sandbox.sms_daily_cap, 3);
-        assert!(!format!("{c:?}").contains("hunter2"), "the password is redacted");
+        assert!(
+            !format!("{c:?}").contains("hunter2"),
+            "the password is redacted"
+        );
         let bad = Config::load(None, env(&[("SANDBOX_PHONE_SMS_DAILY_CAP", "-1")]));
         assert!(bad.is_err());
     }

@@ -423,7 +423,29 @@ mod tests {
         let properties = &schema["spec"]["properties"];
         assert!(properties["max_retries"].is_object(), "{schema}");
         assert!(properties["number"].is_object(), "{schema}");
-        assert_eq!(schema["operations"].as_array().map(Vec::len), Some(8));
+        assert!(properties["credential_ref"].is_object(), "{schema}");
+        let operations = schema["operations"].as_array().expect("operations");
+        assert_eq!(
+            operations.len(),
+            COMMON_OPERATIONS.len() + PHONE_OPERATIONS.len()
+        );
+        let send = operations
+            .iter()
+            .find(|op| op["name"] == "send-sms")
+            .expect("send-sms");
+        assert_eq!(
+            (send["role"].as_str(), send["method"].as_str()),
+            (Some("execute"), Some("POST"))
+        );
+        assert_eq!(send["input"]["required"], serde_json::json!(["to", "body"]));
+        assert_eq!(role_of("provision"), Some(Role::Admin));
+        assert_eq!(role_of("list-sms"), Some(Role::Read));
+        let email = super::schema(ElementType::Email);
+        assert_eq!(
+            email["operations"].as_array().map(Vec::len),
+            Some(COMMON_OPERATIONS.len()),
+            "phone operations are the phone number's own"
+        );
         assert_eq!(role_of("update"), Some(Role::Write));
         assert_eq!(role_of("get"), Some(Role::Read));
     }

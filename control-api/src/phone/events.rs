@@ -24,7 +24,7 @@ pub struct PhoneEvent {
 }
 
 /// The counters, one per event name.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "phone.sms.sent",
     "phone.sms.failed",
     "phone.sms.received",
@@ -33,6 +33,7 @@ const NAMES: [&str; 8] = [
     "phone.number.provisioned",
     "phone.number.released",
     "phone.webhook.rejected",
+    "phone.call.missed",
 ];
 
 /// The event channel and counters.

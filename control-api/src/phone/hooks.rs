@@ -188,7 +188,7 @@ pub async fn delivery_report(
 
 /// An incoming call asks what to do: the JSON action for the number's
 /// `incoming_handling` (`ai`: connect to voxgate's Realtime WebSocket; `forward_to`:
-/// connect to `forward_to_number`).
+/// connect to `forward_to_number`), with `whenhangup` back to us under the same token.
 pub async fn voice_start(
     state: &AppState,
     token: Option<&str>,
@@ -200,11 +200,16 @@ pub async fn voice_start(
     if !element.enabled || !spec.voice_enabled {
         return Ok(json!({"hangup": "reject"}));
     }
+    let whenhangup = format!(
+        "{}/api/webhooks/46elks/voice/hangup?token={}",
+        state.phone().public_url.trim_end_matches('/'),
+        token.unwrap_or_default()
+    );
     if spec.incoming_handling == "forward_to"
         && let Some(target) = &spec.forward_to_number
     {
         tracing::info!(callid = %call.callid, "forwarding a call");
-        return Ok(json!({"connect": target.as_str()}));
+        return Ok(json!({"connect": target.as_str(), "whenhangup": whenhangup}));
     }
     let url = state
         .phone()
@@ -214,16 +219,18 @@ pub async fn voice_start(
             code: "PHONE_VOICE_UNAVAILABLE",
             message: "this server has no Realtime WebSocket URL configured".to_owned(),
         })?;
-    Ok(json!({"connect": url}))
+    Ok(json!({"connect": url, "whenhangup": whenhangup}))
 }
 
-/// A call ended (`whenhangup`): parsed and checked; the voice core's recorder completes the
-/// call record from the WebSocket leg.
+/// A call ended (`whenhangup`): calls the voice core never saw are recorded (see
+/// [`super::calls::hung_up`]).
 pub async fn hangup(
     state: &AppState,
     token: Option<&str>,
     body: &[u8],
 ) -> Result<Hangup, ApiError> {
-    element_for(state, token).await?;
-    Ok(Hangup::parse(body)?)
+    let element = element_for(state, token).await?;
+    let hangup = Hangup::parse(body)?;
+    super::calls::hung_up(state, &element, &hangup).await?;
+    Ok(hangup)
 }

@@ -17,6 +17,7 @@
 //!   daily SMS cap (`SANDBOX_PHONE_SMS_DAILY_CAP`, default 10) in one SQL statement, so
 //!   concurrent sends cannot overshoot it.
 
+pub mod calls;
 pub mod events;
 pub mod hooks;
 pub mod numbers;

@@ -50,7 +50,7 @@ pub(crate) struct CallView {
 }
 
 impl CallView {
-    fn new(c: CallRecord, turns: Option<Vec<CallTurn>>) -> Self {
+    pub(crate) fn new(c: CallRecord, turns: Option<Vec<CallTurn>>) -> Self {
         let duration_s = c
             .ended_at
             .map(|end| (end - c.answered_at.unwrap_or(c.started_at)) as f64 / 1000.0);

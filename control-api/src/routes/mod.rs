@@ -2,7 +2,7 @@
 //! [`ApiError`]s with stable codes instead of axum's plain-text rejections.
 
 mod agents;
-mod calls;
+pub(crate) mod calls;
 mod elements;
 pub(crate) mod openapi;
 mod phone;

@@ -16,7 +16,7 @@ use crate::element::role_of;
 use crate::error::{ApiError, ErrorBody};
 use crate::phone::page::PageQuery;
 use crate::phone::sms::{GetSms, SendSms, Sent, SmsView};
-use crate::phone::{hooks, numbers, sms};
+use crate::phone::{calls, hooks, numbers, sms};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -35,6 +35,8 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route(&format!("{ops}/send-sms"), post(send_sms))
         .route(&format!("{ops}/list-sms"), get(list_sms))
         .route(&format!("{ops}/get-sms"), get(get_sms))
+        .route(&format!("{ops}/list-calls"), get(list_calls))
+        .route(&format!("{ops}/get-call"), get(get_call))
         .route(&format!("{ops}/make-call"), post(make_call))
         .route(&format!("{ops}/agent-dial"), post(agent_dial))
         .route(&format!("{ops}/sip-register-test"), post(sip_register_test))
@@ -205,6 +207,36 @@ pub(crate) async fn get_sms(
     sms::get(&state, &element, &query.message_id)
         .await
         .map(Json)
+}
+
+/// Calls on the number, newest first.
+#[utoipa::path(get, path = "/api/{circle}/{slug}/ops/list-calls", tag = "phone",
+    params(("circle" = String, Path), ("slug" = String, Path), PageQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_calls(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((circle, slug)): Slug,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "list-calls").await?;
+    calls::list(&state, &element, &query).await.map(Json)
+}
+
+/// One call on the number, with its turns.
+#[utoipa::path(get, path = "/api/{circle}/{slug}/ops/get-call", tag = "phone",
+    params(("circle" = String, Path), ("slug" = String, Path), calls::GetCall),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_call(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((circle, slug)): Slug,
+    Query(query): Query<calls::GetCall>,
+) -> Result<Json<crate::routes::calls::CallView>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "get-call").await?;
+    calls::get(&state, &element, &query.call_id).await.map(Json)
 }
 
 /// The SIP leg is the next piece of work: these operations say so rather than pretend.

@@ -119,6 +119,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn calls(&self, circle_id: &str, limit: i64) -> StoreResult<Vec<CallRecord>>;
     /// Call `id` of a circle.
     async fn call(&self, circle_id: &str, id: &str) -> StoreResult<Option<CallRecord>>;
+    /// Calls on our `number`, newest first, before the cursor (started_at, id).
+    async fn calls_page(
+        &self,
+        circle_id: &str,
+        number: &str,
+        direction: Option<&str>,
+        before: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<CallRecord>>;
+    /// The call the carrier knows as `carrier_call_id`.
+    async fn call_by_carrier_id(&self, carrier_call_id: &str) -> StoreResult<Option<CallRecord>>;
     /// The turns of call `call_id`, in order.
     async fn turns(&self, call_id: &str) -> StoreResult<Vec<CallTurn>>;
     /// Calls on `number`: (all, not yet ended).

@@ -111,6 +111,53 @@ pub(super) async fn list(
     .collect()
 }
 
+/// Calls on `number` of a circle, newest first, strictly before `before`
+/// (started_at, id), optionally of one `direction`.
+pub(super) async fn page(
+    pool: &AnyPool,
+    circle_id: &str,
+    number: &str,
+    direction: Option<&str>,
+    before: Option<(Millis, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<CallRecord>> {
+    let (at, id) = before.unwrap_or((i64::MAX, ""));
+    sqlx::query(&format!(
+        "SELECT {CALL_COLUMNS} FROM calls WHERE circle_id = $1 AND number = $2 \
+         AND ($3 = '' OR direction = $3) \
+         AND (started_at < $4 OR (started_at = $4 AND id < $5)) \
+         ORDER BY started_at DESC, id DESC LIMIT $6"
+    ))
+    .bind(circle_id)
+    .bind(number)
+    .bind(direction.unwrap_or(""))
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(call)
+    .collect()
+}
+
+/// The call with the carrier's id `carrier_call_id`.
+pub(super) async fn by_carrier_id(
+    pool: &AnyPool,
+    carrier_call_id: &str,
+) -> StoreResult<Option<CallRecord>> {
+    sqlx::query(&format!(
+        "SELECT {CALL_COLUMNS} FROM calls WHERE carrier_call_id = $1 \
+         ORDER BY started_at DESC LIMIT 1"
+    ))
+    .bind(carrier_call_id)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(call)
+    .transpose()
+}
+
 pub(super) async fn turns(pool: &AnyPool, call_id: &str) -> StoreResult<Vec<CallTurn>> {
     sqlx::query(
         "SELECT turn, user_text, agent_text, interrupted, metrics FROM call_turns \

@@ -269,6 +269,19 @@ impl Store for SqlStore {
     async fn call(&self, circle_id: &str, id: &str) -> StoreResult<Option<CallRecord>> {
         Ok(calls::list(&self.pool, circle_id, Some(id), 1).await?.pop())
     }
+    async fn calls_page(
+        &self,
+        circle_id: &str,
+        number: &str,
+        direction: Option<&str>,
+        before: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<CallRecord>> {
+        calls::page(&self.pool, circle_id, number, direction, before, limit).await
+    }
+    async fn call_by_carrier_id(&self, carrier_call_id: &str) -> StoreResult<Option<CallRecord>> {
+        calls::by_carrier_id(&self.pool, carrier_call_id).await
+    }
     async fn turns(&self, call_id: &str) -> StoreResult<Vec<CallTurn>> {
         calls::turns(&self.pool, call_id).await
     }
