@@ -34,6 +34,15 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just("engine".to_owned()),
         Just("tools".to_owned()),
         Just("listen_format".to_owned()),
+        Just("to".to_owned()),
+        Just("body".to_owned()),
+        Just("flash_sms".to_owned()),
+        Just("credential_ref".to_owned()),
+        Just("incoming_handling".to_owned()),
+        Just("forward_to_number".to_owned()),
+        Just("sandbox".to_owned()),
+        Just("carrier_number_id".to_owned()),
+        Just("capabilities".to_owned()),
         "[a-z_]{1,8}",
         ".{0,6}",
     ];
@@ -76,6 +85,7 @@ async fn snapshot(app: &App) -> Value {
         ("agents", "/api/v1/agents"),
         ("numbers", "/api/v1/telephony/numbers"),
         ("providers", "/api/v1/telephony/providers"),
+        ("sms", "/api/a/desk/ops/list-sms?limit=100"),
     ] {
         out.insert(
             name.to_owned(),
@@ -131,6 +141,8 @@ fn check(world: &World, body: &str) -> Result<(), TestCaseError> {
             format!("/api/v1/telephony/numbers/{}", world.number),
         ),
         (Method::POST, "/api/v1/telephony/providers".to_owned()),
+        (Method::POST, "/api/a/desk/ops/send-sms".to_owned()),
+        (Method::POST, "/api/a/desk/ops/provision".to_owned()),
     ];
     world.runtime.block_on(async {
         for (method, uri) in routes {
