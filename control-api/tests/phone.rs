@@ -1068,3 +1068,53 @@ async fn sends_a_crash_left_pending_are_settled_once() {
     );
     assert_eq!(rig.sim_sms_with("stored, never sent").len(), 1);
 }
+
+#[tokio::test]
+async fn phone_operations_check_the_key_and_its_role() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    rig.element("main", json!({})).await;
+    let store = rig.state.store_arc();
+    let mut keys = std::collections::HashMap::new();
+    for role in Role::ALL {
+        keys.insert(role, create_key(&*store, "a", role).await.expect("key"));
+    }
+    for op in voxgate_control_api::element::PHONE_OPERATIONS {
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).expect("method");
+        let url = format!("{}/api/a/main/ops/{}", rig.base, op.name);
+        let send = |key: Option<&str>| {
+            let mut request = rig.http.request(method.clone(), &url);
+            if let Some(key) = key {
+                request = request.bearer_auth(key);
+            }
+            if method == reqwest::Method::POST {
+                request = request.json(&match op.name {
+                    "provision" => json!({"country": "SE"}),
+                    "send-sms" => json!({"to": "+46700000123", "body": "x"}),
+                    _ => json!({}),
+                });
+            }
+            request.send()
+        };
+        let r = send(None).await.expect("request");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{}", op.name);
+        for role in Role::ALL.into_iter().filter(|r| *r < op.role) {
+            let r = send(Some(&keys[&role])).await.expect("request");
+            let body: Value = r.json().await.expect("json");
+            assert_eq!(
+                body["error"]["code"], "AUTH_FORBIDDEN",
+                "{} as {role}",
+                op.name
+            );
+        }
+        // At its role the operation runs: whatever it answers, it is not an auth error.
+        let r = send(Some(&keys[&op.role])).await.expect("request");
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let code = body["error"]["code"].as_str().unwrap_or("");
+        assert!(
+            !code.starts_with("AUTH_") && status.as_u16() < 500 || status.as_u16() == 503,
+            "{}: {status} {body}",
+            op.name
+        );
+    }
+}

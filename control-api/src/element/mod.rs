@@ -176,8 +176,9 @@ pub const COMMON_OPERATIONS: [Operation; 8] = [
     },
 ];
 
-/// The phone-number element's own operations (see [`crate::phone`]).
-pub const PHONE_OPERATIONS: [Operation; 16] = [
+/// The phone-number element's own operations (see [`crate::phone`]). `agent-call` and
+/// `call-message` join them when they are built; until then they are `OPERATION_NOT_FOUND`.
+pub const PHONE_OPERATIONS: [Operation; 14] = [
     op(
         "claim_sandbox_number",
         "POST",
@@ -238,18 +239,6 @@ pub const PHONE_OPERATIONS: [Operation; 16] = [
         "POST",
         Role::Execute,
         "an agent call over the SIP leg",
-    ),
-    op(
-        "agent-call",
-        "POST",
-        Role::Execute,
-        "call a number; an agent talks when it answers",
-    ),
-    op(
-        "call-message",
-        "POST",
-        Role::Execute,
-        "call a number and play a synthesized message",
     ),
     op(
         "list-calls",
