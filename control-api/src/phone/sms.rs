@@ -1,8 +1,8 @@
 //! SMS: `send-sms`, `list-sms`, `get-sms`, and recovery of sends a crash interrupted.
 //!
-//! A send is stored (`pending`) before the carrier is asked. Then [`dispatch`] asks; when
+//! A send is stored (`pending`) before the carrier is asked. Then `dispatch` asks; when
 //! the answer is lost (a timeout, a 5xx: the carrier may have the message), it first looks
-//! for the message in the carrier's history ([`find_at_carrier`]) and adopts it if there,
+//! for the message in the carrier's history (`find_at_carrier`) and adopts it if there,
 //! and only otherwise asks again, at most `max_retries` more times with backoff. On start,
 //! [`recover`] runs the same reconciliation over every message still `pending`.
 
