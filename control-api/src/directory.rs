@@ -8,7 +8,7 @@ use crate::agent::AgentBody;
 use crate::bootstrap::DEFAULT_CIRCLE;
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::store::{AgentRecord, Store, Thread};
+use crate::store::{AgentRecord, CallRecord, Store, Thread};
 
 /// Messages of earlier calls handed to the brain at the start of a call.
 pub const HISTORY_MESSAGES: i64 = 20;
@@ -83,12 +83,58 @@ pub struct Remembered {
     pub history: Vec<(String, String)>,
 }
 
+/// A call voxgate placed (`agent-call`): its agent, introducing itself rather than
+/// greeting, and its history with the callee.
+async fn remember_outbound(store: &dyn Store, call: &CallRecord) -> Result<Remembered, ApiError> {
+    let agent = match &call.agent_id {
+        Some(id) => store.agent(&call.circle_id, id).await?,
+        None => None,
+    };
+    let history = match &call.thread_id {
+        Some(thread) => store
+            .recent_messages(thread, HISTORY_MESSAGES)
+            .await?
+            .into_iter()
+            .map(|m| (m.role, m.content))
+            .collect(),
+        None => Vec::new(),
+    };
+    let agent = agent
+        .map(|a| serde_json::from_value::<AgentBody>(a.body))
+        .transpose()
+        .map_err(|e| ApiError::Store(format!("stored agent: {e}")))?
+        .map(|mut body| {
+            body.greeting = introduction(&body.name);
+            body
+        });
+    Ok(Remembered { agent, history })
+}
+
+/// What an agent says first on a call it placed: who is calling.
+pub fn introduction(name: &str) -> String {
+    if name.trim().is_empty() {
+        "Hello, this is an automated assistant calling.".to_owned()
+    } else {
+        format!("Hello, this is {name} calling.")
+    }
+}
+
 /// Looks up the agent and its history with the caller.
 ///
 /// # Errors
 ///
 /// The store's; `STORE_FAILED` if a stored agent does not parse.
-pub async fn remember(store: &dyn Store, from: &str, to: &str) -> Result<Remembered, ApiError> {
+pub async fn remember(
+    store: &dyn Store,
+    callid: &str,
+    from: &str,
+    to: &str,
+) -> Result<Remembered, ApiError> {
+    if let Some(call) = store.call_by_carrier_id(callid).await?
+        && call.direction == "outbound"
+    {
+        return remember_outbound(store, &call).await;
+    }
     let Some(route) = route(store, to).await? else {
         return Ok(Remembered::default());
     };

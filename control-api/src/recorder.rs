@@ -149,6 +149,17 @@ impl Recorder {
         to: String,
         state: &str,
     ) -> Result<(), ApiError> {
+        // A call voxgate placed (agent-call) is recorded already, as dialing.
+        if let Some(mut placed) = self.store.call_by_carrier_id(&carrier_call_id).await?
+            && placed.state == "dialing"
+        {
+            let now = now_ms();
+            placed.state = state.to_owned();
+            placed.answered_at = (state == "active").then_some(now);
+            self.store.update_call(&placed).await?;
+            self.open.insert(carrier_call_id, placed);
+            return Ok(());
+        }
         let Some(route) = directory::route(&*self.store, &to).await? else {
             tracing::warn!(%carrier_call_id, "no circle takes this call; not recorded");
             return Ok(());

@@ -368,6 +368,14 @@ async fn provision_configure_test_and_release() {
         (StatusCode::CONFLICT, "PHONE_ALREADY_PROVISIONED")
     );
 
+    let refused = rig
+        .call(reqwest::Method::DELETE, "/api/a/main/ops/delete", None)
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "PHONE_NUMBER_PROVISIONED"),
+        "a rented number is released before its element is deleted"
+    );
     let released = rig.post("/api/a/main/ops/release", json!({})).await;
     assert_eq!(released.status, StatusCode::OK, "{:?}", released.body);
     let gone = rig.sim.state()["numbers"]
@@ -961,6 +969,15 @@ async fn sandbox_cap_holds(db: TestDb) {
         .post("/api/a/s3/ops/claim_sandbox_number", json!({}))
         .await;
     assert_eq!(now_free.body["number"], first.body["number"]);
+    // Deleting an element gives its sandbox number back to the pool.
+    let deleted = rig
+        .call(reqwest::Method::DELETE, "/api/a/s2/ops/delete", None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.body);
+    let reused = rig
+        .post("/api/a/s1/ops/claim_sandbox_number", json!({}))
+        .await;
+    assert_eq!(reused.body["number"], second.body["number"]);
 }
 
 #[tokio::test]
@@ -1090,6 +1107,7 @@ async fn phone_operations_check_the_key_and_its_role() {
                 request = request.json(&match op.name {
                     "provision" => json!({"country": "SE"}),
                     "send-sms" => json!({"to": "+46700000123", "body": "x"}),
+                    "agent-call" => json!({"to": "+46700000123"}),
                     _ => json!({}),
                 });
             }
@@ -1117,4 +1135,78 @@ async fn phone_operations_check_the_key_and_its_role() {
             op.name
         );
     }
+}
+
+#[tokio::test]
+async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_introduces_itself() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let agent = rig
+        .post(
+            "/api/v1/agents",
+            json!({"name": "Ada", "greeting": "Welcome to the shop."}),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{:?}", agent.body);
+    rig.provisioned("main").await;
+    let callee = json!({"number": "+46700000123", "behaviour": "busy", "after_ms": 300});
+    rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
+    let placed = rig
+        .post("/api/a/main/ops/agent-call", json!({"to": "+46700000123"}))
+        .await;
+    assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    let carrier_id = placed.body["carrier_call_id"]
+        .as_str()
+        .expect("carrier id")
+        .to_owned();
+    let path = format!(
+        "/api/a/main/ops/get-call?call_id={}",
+        placed.body["call_id"].as_str().expect("id")
+    );
+    assert_eq!(rig.get(&path).await.body["state"], "dialing");
+
+    // When the Realtime leg arrives, the call is found by the carrier's id: its agent
+    // introduces itself instead of greeting.
+    let remembered = voxgate_control_api::directory::remember(
+        &*rig.state.store_arc(),
+        &carrier_id,
+        "+46700000123",
+        "+46766860001",
+    )
+    .await
+    .expect("remember");
+    let body = remembered.agent.expect("the call's agent");
+    assert_eq!(body.greeting, "Hello, this is Ada calling.");
+
+    // The callee is busy: the hang-up webhook ends the record.
+    eventually("the busy call", || async {
+        rig.get(&path).await.body["state"] == "busy"
+    })
+    .await;
+    let at_carrier = rig.sim.state()["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .find(|c| c["id"] == carrier_id.as_str())
+        .cloned()
+        .expect("placed");
+    let start: Value =
+        serde_json::from_str(at_carrier["voice_start"].as_str().expect("voice_start"))
+            .expect("a JSON action in a form field");
+    assert!(
+        start["connect"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("ws://")),
+        "{start}"
+    );
+    let refused = rig
+        .post(
+            "/api/a/main/ops/agent-call",
+            json!({"to": "+46700000123", "timeout_s": 500}),
+        )
+        .await;
+    assert_eq!(refused.code(), "PHONE_INVALID_CONFIG");
+    let refused = rig
+        .post("/api/a/main/ops/agent-call", json!({"to": "123"}))
+        .await;
+    assert_eq!(refused.code(), "PHONE_INVALID_NUMBER");
 }

@@ -27,8 +27,9 @@ pub struct CallContext {
     pub history: Vec<Message>,
 }
 
-/// Looks up the context of a call from `from` to `to`.
+/// Looks up the context of call `callid` (the carrier's id) from `from` to `to`: a call
+/// voxgate placed itself (an agent call) is found by its id.
 pub trait CallContexts: Send + Sync + 'static {
     /// The context; errors are the implementation's to log, answered with the default.
-    fn lookup(&self, from: &str, to: &str) -> BoxFuture<'static, CallContext>;
+    fn lookup(&self, callid: &str, from: &str, to: &str) -> BoxFuture<'static, CallContext>;
 }

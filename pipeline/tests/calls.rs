@@ -448,6 +448,7 @@ struct Contexts(Option<voxgate_pipeline::context::CallContext>);
 impl voxgate_pipeline::context::CallContexts for Contexts {
     fn lookup(
         &self,
+        _callid: &str,
         _from: &str,
         _to: &str,
     ) -> futures::future::BoxFuture<'static, voxgate_pipeline::context::CallContext> {

@@ -260,10 +260,11 @@ struct StoreContexts {
 }
 
 impl CallContexts for StoreContexts {
-    fn lookup(&self, from: &str, to: &str) -> BoxFuture<'static, CallContext> {
-        let (store, from, to) = (Arc::clone(&self.store), from.to_owned(), to.to_owned());
+    fn lookup(&self, callid: &str, from: &str, to: &str) -> BoxFuture<'static, CallContext> {
+        let store = Arc::clone(&self.store);
+        let (callid, from, to) = (callid.to_owned(), from.to_owned(), to.to_owned());
         async move {
-            let remembered = match directory::remember(&*store, &from, &to).await {
+            let remembered = match directory::remember(&*store, &callid, &from, &to).await {
                 Ok(remembered) => remembered,
                 Err(e) => {
                     tracing::error!(error = %e, "looking up the call's agent failed; using the defaults");

@@ -174,6 +174,128 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
 }
 
 #[test]
+fn an_agent_call_is_answered_talks_and_leaves_a_finished_record() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = runtime
+        .block_on(Simulator::start(SimConfig::default()))
+        .expect("simulator");
+    let data = tempfile::tempdir().expect("temp dir");
+    let config = data.path().join("voxgate.toml");
+    std::fs::write(&config, CONFIG).expect("config");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env = [("VOXGATE_PUBLIC_URL", base.clone())];
+    let mut running = support::serve(&config, data.path(), port, &env, true);
+    let key = running.key.take().expect("admin key");
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        api(
+            &http,
+            reqwest::Method::POST,
+            format!("{base}{path}"),
+            &key,
+            Some(body),
+        )
+    };
+    let get = |path: &str| {
+        api(
+            &http,
+            reqwest::Method::GET,
+            format!("{base}{path}"),
+            &key,
+            None,
+        )
+    };
+    let (_, provider) = runtime.block_on(post(
+        "/api/v1/telephony/providers",
+        json!({"kind": "46elks", "username": "sim", "password": "sim-secret"}),
+    ));
+    let spec = json!({"credential_ref": provider["id"], "carrier_api_url": sim.api_url()});
+    runtime.block_on(post(
+        "/api/default/ops/create",
+        json!({"element_type": "phone-number", "slug": "main", "spec": spec}),
+    ));
+    let (status, body) = runtime.block_on(post(
+        "/api/default/main/ops/provision",
+        json!({"country": "SE"}),
+    ));
+    assert_eq!(status, 200, "{body}");
+    // The callee picks up after 1.5 s and says "Hello world." once.
+    let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 1500, "script": ["hello-world"]});
+    let set = runtime.block_on(
+        http.post(format!("http://{}/sim/callees", sim.addr()))
+            .json(&callee)
+            .send(),
+    );
+    assert!(set.expect("callee").status().is_success());
+
+    let (status, placed) = runtime.block_on(post(
+        "/api/default/main/ops/agent-call",
+        json!({"to": "+46700000123"}),
+    ));
+    assert_eq!(status, 200, "{placed}");
+    let id = placed["call_id"].as_str().expect("call_id").to_owned();
+    let path = format!("/api/default/main/ops/get-call?call_id={id}");
+    let (_, before) = runtime.block_on(get(&path));
+    assert_eq!(
+        before["state"], "dialing",
+        "recorded before the callee answers: {before}"
+    );
+    assert_eq!(before["carrier_call_id"], placed["carrier_call_id"]);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let finished = loop {
+        let (_, call) = runtime.block_on(get(&path));
+        if call["state"] != "dialing" && call["state"] != "active" {
+            break call;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never finished: {call}\n{}",
+            running.output()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(finished["state"], "completed", "{finished}");
+    assert_eq!(finished["direction"], "outbound");
+    assert_eq!(finished["to"], "+46700000123");
+    let turns = finished["turns"].as_array().expect("turns");
+    assert!(!turns.is_empty(), "{finished}");
+    assert_eq!(turns[0]["user"], "hello", "{finished}");
+    // The carrier ran the connect action to voxgate's WebSocket and reported the hang-up.
+    let carrier_id = placed["carrier_call_id"].as_str().expect("carrier id");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = sim.state();
+        let hooked = state["webhooks"].as_array().is_some_and(|w| {
+            w.iter().any(|h| {
+                h["kind"] == "whenhangup" && h["form"]["id"] == carrier_id && h["status"] == 204
+            })
+        });
+        if hooked {
+            let call = state["calls"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["id"] == carrier_id).cloned());
+            let call = call.expect("the carrier's call");
+            assert_eq!(call["state"], "success", "{call}");
+            assert!(
+                call["realtime"]["agent_samples"].as_u64().unwrap_or(0) > 0,
+                "the agent spoke: {call}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no hang-up webhook: {}",
+            state["webhooks"]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(running);
+    runtime.block_on(sim.shutdown());
+}
+
+#[test]
 fn carrier_sim_subcommand_serves_the_46elks_api() {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_voxgate"))

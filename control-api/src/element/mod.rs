@@ -176,9 +176,9 @@ pub const COMMON_OPERATIONS: [Operation; 8] = [
     },
 ];
 
-/// The phone-number element's own operations (see [`crate::phone`]). `agent-call` and
-/// `call-message` join them when they are built; until then they are `OPERATION_NOT_FOUND`.
-pub const PHONE_OPERATIONS: [Operation; 14] = [
+/// The phone-number element's own operations (see [`crate::phone`]). `call-message`
+/// joins them when it is built; until then it is `OPERATION_NOT_FOUND`.
+pub const PHONE_OPERATIONS: [Operation; 15] = [
     op(
         "claim_sandbox_number",
         "POST",
@@ -239,6 +239,12 @@ pub const PHONE_OPERATIONS: [Operation; 14] = [
         "POST",
         Role::Execute,
         "an agent call over the SIP leg",
+    ),
+    op(
+        "agent-call",
+        "POST",
+        Role::Execute,
+        "call a number; an agent talks when it answers",
     ),
     op(
         "list-calls",

@@ -9,10 +9,14 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 use super::page::{PageQuery, encode_token};
-use super::spec_of;
+use super::{check_enabled, client_for, spec_of};
 use crate::carrier::webhook::Hangup;
+use crate::carrier::{Doing, NewCall};
+use crate::directory;
+use crate::e164::E164;
 use crate::e164::clip;
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
@@ -97,12 +101,20 @@ pub(crate) async fn get(
 /// The carrier says a call on `element`'s number ended. Calls the voice core recorded are
 /// left to it; others are recorded here.
 pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Result<(), ApiError> {
-    if state
-        .store()
-        .call_by_carrier_id(&hangup.callid)
-        .await?
-        .is_some()
-    {
+    if let Some(mut placed) = state.store().call_by_carrier_id(&hangup.callid).await? {
+        // An agent call the callee never answered is over; one that reached the
+        // Realtime leg is the recorder's to finish.
+        if placed.state == "dialing" {
+            placed.state = if hangup.state == "busy" {
+                "busy"
+            } else {
+                "failed"
+            }
+            .to_owned();
+            placed.ended_at = Some(now_ms());
+            placed.end_reason = Some(format!("carrier:{}", clip(&hangup.state)));
+            state.store().update_call(&placed).await?;
+        }
         return Ok(());
     }
     let number = number_of(element)?;
@@ -147,3 +159,119 @@ pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Re
     }
     Ok(())
 }
+
+/// `agent-call` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentCall {
+    /// E.164 callee.
+    pub to: String,
+    /// The agent that talks; default the number's agent, else the circle's first.
+    pub agent_id: Option<String>,
+    /// Seconds to let it ring, 5-120 (default 60).
+    pub timeout_s: Option<u32>,
+}
+
+/// `agent-call`: the call record is stored (`dialing`) before the carrier is asked; the
+/// carrier connects the answered call to voxgate's Realtime WebSocket, where the voice
+/// core finds the record by the carrier's call id and the agent introduces itself.
+pub async fn agent_call(
+    state: &AppState,
+    element: &Element,
+    input: AgentCall,
+) -> Result<Value, ApiError> {
+    check_enabled(element)?;
+    let spec = spec_of(element)?;
+    let to = E164::parse(&input.to)?;
+    let timeout = input.timeout_s.unwrap_or(60);
+    if !(5..=120).contains(&timeout) {
+        return Err(ApiError::invalid(
+            "PHONE_INVALID_CONFIG",
+            "timeout_s must be 5 to 120",
+        ));
+    }
+    let number = spec
+        .number
+        .as_ref()
+        .map(ToString::to_string)
+        .ok_or_else(super::sms::not_provisioned)?;
+    if !spec.voice_enabled {
+        return Err(ApiError::conflict(
+            "PHONE_VOICE_DISABLED",
+            "voice_enabled is false on this number",
+        ));
+    }
+    let ws = state
+        .phone()
+        .voice_ws_url
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable {
+            code: "PHONE_VOICE_UNAVAILABLE",
+            message: "this server has no Realtime WebSocket URL configured".to_owned(),
+        })?;
+    let agent = match input.agent_id.as_ref().or(spec.agent_id.as_ref()) {
+        Some(id) => state.store().agent(&element.circle_id, id).await?,
+        None => state
+            .store()
+            .agents(&element.circle_id)
+            .await?
+            .into_iter()
+            .next(),
+    }
+    .ok_or_else(|| ApiError::invalid("AGENT_NOT_FOUND", "no such agent in this circle"))?;
+    let client = client_for(state, element, &spec).await?;
+    let route = directory::Route {
+        circle_id: element.circle_id.clone(),
+        agent: Some(agent.clone()),
+    };
+    let thread = directory::thread(state.store(), &route, to.as_str()).await?;
+    let now = now_ms();
+    let mut record = CallRecord {
+        id: new_id("cal"),
+        circle_id: element.circle_id.clone(),
+        carrier_call_id: String::new(),
+        number: number.clone(),
+        direction: "outbound".to_owned(),
+        from: number.clone(),
+        to: to.to_string(),
+        state: "dialing".to_owned(),
+        agent_id: Some(agent.id.clone()),
+        thread_id: thread.map(|t| t.id),
+        started_at: now,
+        answered_at: None,
+        ended_at: None,
+        end_reason: None,
+        error: None,
+    };
+    record.carrier_call_id = format!("pending-{}", record.id);
+    state.store().insert_call(&record).await?;
+    let call = NewCall {
+        from: number,
+        to: to.to_string(),
+        voice_start: json!({"connect": ws}).to_string(),
+        whenhangup: super::hooks::hangup_url(state, &element.id),
+        timeout: Some(timeout),
+    };
+    match client.place_call(&call).await {
+        Ok(placed) => {
+            state
+                .store()
+                .set_carrier_call_id(&record.id, &placed.id)
+                .await?;
+            Ok(
+                json!({"call_id": record.id, "carrier_call_id": placed.id, "state": "dialing", "to": to}),
+            )
+        }
+        Err(f) => {
+            let error = f.into_api(Doing::Call);
+            record.state = "failed".to_owned();
+            record.ended_at = Some(now_ms());
+            record.error = Some(error.code().to_owned());
+            state.store().update_call(&record).await?;
+            Err(error)
+        }
+    }
+}
+
+/// How long an agent call may ring, at most (for docs and tests).
+pub const MAX_RING: Duration = Duration::from_secs(120);

@@ -51,6 +51,20 @@ async fn element_for(state: &AppState, token: Option<&str>) -> Result<Element, A
     state.store().element_by_id(&id).await?.ok_or_else(refused)
 }
 
+/// The purpose string of hang-up tags.
+const HANGUP_TAG: &str = "hangup";
+
+/// The `whenhangup` URL of calls voxgate places from element `element_id`, or `None`
+/// without a secrets key.
+pub(crate) fn hangup_url(state: &AppState, element_id: &str) -> Option<String> {
+    let sealer = state.sealer().ok()?;
+    Some(format!(
+        "{}/api/webhooks/46elks/voice/hangup?element={element_id}&tag={}",
+        state.phone().public_url.trim_end_matches('/'),
+        sealer.tag(HANGUP_TAG, element_id)
+    ))
+}
+
 /// The delivery-report URL for message `sms_id`, or `None` without a secrets key.
 pub(crate) fn dlr_url(state: &AppState, sms_id: &str) -> Option<String> {
     let sealer = state.sealer().ok()?;
@@ -222,14 +236,33 @@ pub async fn voice_start(
     Ok(json!({"connect": url, "whenhangup": whenhangup}))
 }
 
-/// A call ended (`whenhangup`): calls the voice core never saw are recorded (see
+/// A call ended (`whenhangup`), proven by the number's token or, for calls voxgate
+/// placed, by the element's tag: calls the voice core never saw are recorded (see
 /// [`super::calls::hung_up`]).
 pub async fn hangup(
     state: &AppState,
     token: Option<&str>,
+    tagged: Option<(&str, &str)>,
     body: &[u8],
 ) -> Result<Hangup, ApiError> {
-    let element = element_for(state, token).await?;
+    let element = match tagged {
+        Some((element_id, tag)) if token.is_none() => {
+            let proven = state.sealer()?.verify_tag(HANGUP_TAG, element_id, tag);
+            let element = if proven {
+                state.store().element_by_id(element_id).await?
+            } else {
+                None
+            };
+            element.ok_or_else(|| {
+                state.events().count("phone.webhook.rejected");
+                ApiError::Unauthorized {
+                    code: "WEBHOOK_TOKEN_INVALID",
+                    message: "the tag does not match the element".to_owned(),
+                }
+            })?
+        }
+        _ => element_for(state, token).await?,
+    };
     let hangup = Hangup::parse(body)?;
     super::calls::hung_up(state, &element, &hangup).await?;
     Ok(hangup)

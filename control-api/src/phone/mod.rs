@@ -197,6 +197,16 @@ pub fn io_schema(name: &str) -> (Value, Value) {
             obj(json!({"message_id": {"type": "string"}})),
             obj(json!({})),
         ),
+        "agent-call" => (
+            json!({"type": "object", "required": ["to"], "properties": {
+                "to": {"type": "string", "pattern": "^\\+[1-9]\\d{1,14}$"},
+                "agent_id": {"type": "string"},
+                "timeout_s": {"type": "integer", "minimum": 5, "maximum": 120, "default": 60}}}),
+            obj(
+                json!({"call_id": {"type": "string"}, "carrier_call_id": {"type": "string"},
+                "state": {"type": "string"}}),
+            ),
+        ),
         "get-call" => (obj(json!({"call_id": {"type": "string"}})), obj(json!({}))),
         "provision" => (
             json!({"type": "object", "required": ["country"], "properties": {

@@ -249,6 +249,18 @@ pub(crate) async fn delete_element(
             ));
         }
     }
+    if element.element_type == ElementType::PhoneNumber.as_str() {
+        // A rented number would go on costing rent with nobody to release it.
+        if !element.spec["carrier_number_id"].is_null() {
+            return Err(ApiError::conflict(
+                "PHONE_NUMBER_PROVISIONED",
+                "the element rents a number at the carrier; release it first",
+            ));
+        }
+        // A sandbox number goes back to the pool.
+        state.store().release_sandbox(&element.id).await?;
+        state.store().set_hook(&element.id, None, now_ms()).await?;
+    }
     state.store().delete_element(&element.id, now_ms()).await?;
     tracing::info!(circle = %circle, slug = %slug, key = %caller.key_id, "element deleted");
     Ok(Json(json!({"deleted": true, "slug": slug})))

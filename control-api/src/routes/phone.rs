@@ -35,6 +35,7 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route(&format!("{ops}/send-sms"), post(send_sms))
         .route(&format!("{ops}/list-sms"), get(list_sms))
         .route(&format!("{ops}/get-sms"), get(get_sms))
+        .route(&format!("{ops}/agent-call"), post(agent_call))
         .route(&format!("{ops}/list-calls"), get(list_calls))
         .route(&format!("{ops}/get-call"), get(get_call))
         .route(&format!("{ops}/make-call"), post(make_call))
@@ -209,6 +210,22 @@ pub(crate) async fn get_sms(
         .map(Json)
 }
 
+/// Call a number; an agent talks when it answers.
+#[utoipa::path(post, path = "/api/{circle}/{slug}/ops/agent-call", tag = "phone",
+    params(("circle" = String, Path), ("slug" = String, Path)), request_body = calls::AgentCall,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn agent_call(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((circle, slug)): Slug,
+    Body(body): Body<calls::AgentCall>,
+) -> Result<Json<Value>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "agent-call").await?;
+    calls::agent_call(&state, &element, body).await.map(Json)
+}
+
 /// Calls on the number, newest first.
 #[utoipa::path(get, path = "/api/{circle}/{slug}/ops/list-calls", tag = "phone",
     params(("circle" = String, Path), ("slug" = String, Path), PageQuery),
@@ -290,6 +307,7 @@ pub(crate) async fn sip_register_test(
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct HookQuery {
     token: Option<String>,
+    element: Option<String>,
     sms: Option<String>,
     tag: Option<String>,
 }
@@ -331,7 +349,8 @@ async fn hook_voice_hangup(
     Query(q): Query<HookQuery>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let hangup = hooks::hangup(&state, q.token.as_deref(), &body).await?;
+    let tagged = q.element.as_deref().zip(q.tag.as_deref());
+    let hangup = hooks::hangup(&state, q.token.as_deref(), tagged, &body).await?;
     tracing::info!(callid = %hangup.callid, state = %hangup.state, "call ended at the carrier");
     Ok(StatusCode::NO_CONTENT)
 }

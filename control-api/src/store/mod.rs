@@ -128,6 +128,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<(Millis, &str)>,
         limit: i64,
     ) -> StoreResult<Vec<CallRecord>>;
+    /// Records the carrier's id of call `id`.
+    async fn set_carrier_call_id(&self, id: &str, carrier_call_id: &str) -> StoreResult<()>;
     /// The call the carrier knows as `carrier_call_id`.
     async fn call_by_carrier_id(&self, carrier_call_id: &str) -> StoreResult<Option<CallRecord>>;
     /// The turns of call `call_id`, in order.

@@ -196,7 +196,7 @@ impl Call {
         shared.metrics.calls_started.fetch_add(1, Ordering::Relaxed);
         tracing::info!(call_id = %self.call_id, %from, %to, "call answered");
         if let Some(contexts) = shared.contexts.get() {
-            let lookup = contexts.lookup(&from, &to);
+            let lookup = contexts.lookup(&self.call_id, &from, &to);
             self.context = Some(Box::pin(async move {
                 tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await.ok()
             }));

@@ -141,6 +141,20 @@ pub(super) async fn page(
     .collect()
 }
 
+/// Records the carrier's id of call `id` (placed by voxgate, known once the carrier answers).
+pub(super) async fn set_carrier_id(
+    pool: &AnyPool,
+    id: &str,
+    carrier_call_id: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE calls SET carrier_call_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(carrier_call_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// The call with the carrier's id `carrier_call_id`.
 pub(super) async fn by_carrier_id(
     pool: &AnyPool,

@@ -279,6 +279,9 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<CallRecord>> {
         calls::page(&self.pool, circle_id, number, direction, before, limit).await
     }
+    async fn set_carrier_call_id(&self, id: &str, carrier_call_id: &str) -> StoreResult<()> {
+        calls::set_carrier_id(&self.pool, id, carrier_call_id).await
+    }
     async fn call_by_carrier_id(&self, carrier_call_id: &str) -> StoreResult<Option<CallRecord>> {
         calls::by_carrier_id(&self.pool, carrier_call_id).await
     }
