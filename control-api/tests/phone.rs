@@ -247,10 +247,22 @@ async fn sms_is_sent_once_and_its_delivery_report_lands() {
         "{:?}",
         listed.body
     );
-    let mut metrics = String::new();
-    rig.state.events().render(&mut metrics);
-    assert!(metrics.contains("phone_sms_sent_count 2"), "{metrics}");
-    assert!(metrics.contains("phone_sms_delivered_count 1"), "{metrics}");
+    // Events are counted just after the store is written: wait for the counter too.
+    eventually("the delivered counter", || async {
+        metrics(&rig).contains("phone_sms_delivered_count 1")
+    })
+    .await;
+    assert!(
+        metrics(&rig).contains("phone_sms_sent_count 2"),
+        "{}",
+        metrics(&rig)
+    );
+}
+
+fn metrics(rig: &Rig) -> String {
+    let mut text = String::new();
+    rig.state.events().render(&mut text);
+    text
 }
 
 #[tokio::test]
@@ -439,7 +451,19 @@ async fn inbound_sms_is_stored_once_and_joins_the_thread() {
         (Some("+46700000777"), Some("Are you open on Sunday?"))
     );
 
-    // The carrier delivers the same webhook again (it retries): stored once.
+    // The carrier delivers the same webhook again (it retries): stored once. The
+    // simulator logs a webhook once it has the answer, which may be after the SMS is
+    // listed here.
+    let sms_hook = |state: &Value| {
+        state["webhooks"].as_array().is_some_and(|w| {
+            w.iter()
+                .any(|h| h["url"].as_str().is_some_and(|u| u.contains("/sms?token=")))
+        })
+    };
+    eventually("the simulator's log of the webhook", || async {
+        sms_hook(&rig.sim.state())
+    })
+    .await;
     let webhook = rig.sim.state()["webhooks"]
         .as_array()
         .expect("webhooks")
@@ -679,9 +703,10 @@ async fn calls_the_voice_core_never_saw_are_recorded_from_the_hangup() {
         (none.status, none.code()),
         (StatusCode::NOT_FOUND, "CALL_NOT_FOUND")
     );
-    let mut metrics = String::new();
-    rig.state.events().render(&mut metrics);
-    assert!(metrics.contains("phone_call_missed_count 1"), "{metrics}");
+    eventually("the missed-call counter", || async {
+        metrics(&rig).contains("phone_call_missed_count 1")
+    })
+    .await;
 }
 
 #[tokio::test]
