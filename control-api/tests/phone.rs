@@ -1173,7 +1173,7 @@ async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_intro
         .await;
     assert_eq!(agent.status, StatusCode::CREATED, "{:?}", agent.body);
     rig.provisioned("main").await;
-    let callee = json!({"number": "+46700000123", "behaviour": "busy", "after_ms": 300});
+    let callee = json!({"number": "+46700000123", "behaviour": "busy", "after_ms": 2000});
     rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
     let placed = rig
         .post("/api/a/main/ops/agent-call", json!({"to": "+46700000123"}))

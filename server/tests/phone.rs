@@ -220,8 +220,9 @@ fn an_agent_call_is_answered_talks_and_leaves_a_finished_record() {
         json!({"country": "SE"}),
     ));
     assert_eq!(status, 200, "{body}");
-    // The callee picks up after 1.5 s and says "Hello world." once.
-    let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 1500, "script": ["hello-world"]});
+    // The callee picks up after 3 s (time to see the record dialing, even on a loaded
+    // machine) and says "Hello world." once.
+    let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 3000, "script": ["hello-world"]});
     let set = runtime.block_on(
         http.post(format!("http://{}/sim/callees", sim.addr()))
             .json(&callee)
