@@ -394,7 +394,7 @@ fn list_params(query: &ListQuery) -> Vec<(&'static str, String)> {
 /// A carrier id as one path segment: letters and digits only, so that nothing a client
 /// passes can reach another carrier path.
 fn segment(id: &str) -> Result<&str, Failure> {
-    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if super::is_carrier_id(id) {
         Ok(id)
     } else {
         Err(Failure::Rejected {

@@ -24,6 +24,13 @@ pub use client::{Credentials, ElksClient, Failure, ListQuery, NewCall, NewSms, R
 
 use crate::error::ApiError;
 
+/// Whether `id` is a carrier id (`s...`, `c...`, `n...`): 1-64 ASCII letters and digits.
+/// One rule for ids in paths, webhooks and specs, so none can carry a `/` or a control
+/// character anywhere.
+pub fn is_carrier_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// What was being done when the carrier failed: picks the code of a transient failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Doing {

@@ -161,7 +161,7 @@ fn decode(text: &[u8]) -> Result<String, WebhookError> {
 }
 
 fn carrier_id(field: &'static str, id: &str) -> Result<String, WebhookError> {
-    if id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if super::is_carrier_id(id) {
         Ok(id.to_owned())
     } else {
         Err(WebhookError::Invalid {

@@ -126,7 +126,7 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
         ));
     }
     if let Some(id) = &input.carrier_number_id
-        && (id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && !crate::carrier::is_carrier_id(id)
     {
         return Err(config_error("carrier_number_id is not a carrier id"));
     }
@@ -210,14 +210,19 @@ fn country(code: String) -> Result<String, ApiError> {
     }
 }
 
-fn sender_id(id: String) -> Result<String, ApiError> {
+/// An alphanumeric sender ID: 1-11 letters, digits or spaces, with at least one letter
+/// (all digits would be read as a phone number; numbers are given in E.164).
+pub(crate) fn sender_id(id: String) -> Result<String, ApiError> {
     let count = id.chars().count();
-    if (1..=11).contains(&count) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
+    if (1..=11).contains(&count)
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        && id.chars().any(|c| c.is_ascii_alphabetic())
+    {
         Ok(id)
     } else {
         Err(ApiError::invalid(
             "PHONE_INVALID_SENDER_ID",
-            "sender_id must be 1 to 11 letters, digits or spaces",
+            "sender_id must be 1 to 11 letters, digits or spaces, with at least one letter",
         ))
     }
 }
@@ -292,6 +297,7 @@ mod tests {
                 "PHONE_INVALID_SENDER_ID",
             ),
             (json!({"sender_id": ""}), "PHONE_INVALID_SENDER_ID"),
+            (json!({"sender_id": "12345"}), "PHONE_INVALID_SENDER_ID"),
             (
                 json!({"sender_id": "semi;colon"}),
                 "PHONE_INVALID_SENDER_ID",

@@ -9,7 +9,6 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 use super::page::{PageQuery, encode_token};
 use super::{check_enabled, client_for, spec_of};
@@ -272,6 +271,3 @@ pub async fn agent_call(
         }
     }
 }
-
-/// How long an agent call may ring, at most (for docs and tests).
-pub const MAX_RING: Duration = Duration::from_secs(120);

@@ -211,21 +211,7 @@ fn sender(spec: &PhoneSpec, override_: Option<&str>) -> Result<String, ApiError>
         if id.starts_with('+') {
             return Ok(E164::parse(id)?.to_string());
         }
-        let n = id.chars().count();
-        if !(1..=11).contains(&n)
-            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
-            || !id.chars().any(|c| c.is_ascii_alphabetic())
-        {
-            return Err(ApiError::invalid(
-                "PHONE_INVALID_SENDER_ID",
-                format!(
-                    "sender_id {:?} must be 1-11 letters, digits or spaces with at least one \
-                     letter, or an E.164 number",
-                    clip(id)
-                ),
-            ));
-        }
-        return Ok(id.to_owned());
+        return crate::element::phone::sender_id(id.to_owned());
     }
     spec.sender_id
         .clone()
