@@ -1,10 +1,11 @@
 //! [`AppState`]: what every control-API handler shares — the store and the secrets sealer.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::ApiError;
 use crate::phone::PhoneSettings;
 use crate::phone::events::PhoneEvents;
+use crate::phone::message::MessageVoice;
 use crate::secrets::Sealer;
 use crate::store::Store;
 
@@ -20,6 +21,7 @@ struct Inner {
     sealer: Option<Sealer>,
     phone: PhoneSettings,
     events: PhoneEvents,
+    voice: OnceLock<Arc<dyn MessageVoice>>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
                 sealer,
                 phone,
                 events: PhoneEvents::default(),
+                voice: OnceLock::new(),
             }),
         }
     }
@@ -49,6 +52,19 @@ impl AppState {
     /// Phone events and counters.
     pub fn events(&self) -> &PhoneEvents {
         &self.inner.events
+    }
+
+    /// Installs the voice that speaks `call-message` messages (once; later calls are
+    /// ignored). Without one, `call-message` answers 503 `PHONE_VOICE_UNAVAILABLE`.
+    pub fn set_voice(&self, voice: Arc<dyn MessageVoice>) {
+        if self.inner.voice.set(voice).is_err() {
+            tracing::warn!("a message voice is installed already; keeping the first");
+        }
+    }
+
+    /// The voice of spoken messages, if the server has one.
+    pub fn voice(&self) -> Option<&dyn MessageVoice> {
+        self.inner.voice.get().map(|v| &**v)
     }
 
     /// The store.

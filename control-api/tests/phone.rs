@@ -14,6 +14,7 @@ use voxgate_control_api::auth::Role;
 use voxgate_control_api::bootstrap::create_key;
 use voxgate_control_api::carrier::Credentials;
 use voxgate_control_api::ids::{new_id, now_ms};
+use voxgate_control_api::phone::message::{MessageVoice, SpokenAudio};
 use voxgate_control_api::phone::{PhoneSettings, SandboxCarrier, SandboxSettings};
 use voxgate_control_api::secrets::{Sealer, Secret};
 use voxgate_control_api::store::SmsRecord;
@@ -1133,6 +1134,7 @@ async fn phone_operations_check_the_key_and_its_role() {
                     "provision" => json!({"country": "SE"}),
                     "send-sms" => json!({"to": "+46700000123", "body": "x"}),
                     "agent-call" => json!({"to": "+46700000123"}),
+                    "call-message" => json!({"to": "+46700000123", "message": "x"}),
                     _ => json!({}),
                 });
             }
@@ -1234,4 +1236,246 @@ async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_intro
         .post("/api/a/main/ops/agent-call", json!({"to": "123"}))
         .await;
     assert_eq!(refused.code(), "PHONE_INVALID_NUMBER");
+}
+
+/// A voice for `call-message` that remembers what it was asked to say and answers with a
+/// tone as a real WAV file (8 kHz, 16-bit mono); text with `[fail]` fails.
+#[derive(Debug, Default)]
+struct TestVoice {
+    said: std::sync::Mutex<Vec<String>>,
+}
+
+/// `ms` of a 440 Hz tone as a RIFF/WAVE file.
+fn tone_wav(ms: u32) -> Vec<u8> {
+    let samples: Vec<i16> = (0..ms * 8)
+        .map(|i| {
+            let t = f64::from(i) / 8000.0;
+            (8000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
+        })
+        .collect();
+    let data = u32::try_from(samples.len() * 2).expect("small");
+    let mut wav = Vec::with_capacity(44 + samples.len() * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    wav
+}
+
+impl MessageVoice for TestVoice {
+    fn synthesize(
+        &self,
+        text: &str,
+    ) -> futures::future::BoxFuture<'static, Result<SpokenAudio, String>> {
+        self.said.lock().expect("lock").push(text.to_owned());
+        let fail = text.contains("[fail]");
+        Box::pin(async move {
+            if fail {
+                Err("the engine is down".to_owned())
+            } else {
+                Ok(SpokenAudio {
+                    wav: tone_wav(1200),
+                    duration_ms: 1200,
+                })
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    rig.provisioned("main").await;
+    let to = "+46700000123";
+    let send = |body: Value| rig.post("/api/a/main/ops/call-message", body);
+
+    // No voice on this server yet: a clear 503, and nothing is placed.
+    let r = send(json!({"to": to, "message": "Hello."})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::SERVICE_UNAVAILABLE, "PHONE_VOICE_UNAVAILABLE")
+    );
+    let voice = Arc::new(TestVoice::default());
+    rig.state.set_voice(voice.clone());
+
+    // The callee answers after 1.5 s: until then the call is dialing and its audio URL works.
+    let callee = json!({"number": to, "behaviour": "answer", "after_ms": 1500});
+    rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
+    let message = "Your table for two is booked for eight o'clock tonight.";
+    let placed = send(json!({"to": to, "message": format!("  {message}\n")})).await;
+    assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    assert_eq!(voice.said.lock().expect("lock").as_slice(), [message]);
+    assert_eq!(placed.body["state"], "dialing");
+    assert_eq!(placed.body["audio_token_ttl_seconds"], 300);
+    assert_eq!(placed.body["audio_duration_ms"], 1200);
+    let audio_url = placed.body["audio_url"].as_str().expect("url").to_owned();
+    assert!(
+        audio_url.starts_with(&format!("{}/api/webhooks/46elks/audio/aud_", rig.base)),
+        "{audio_url}"
+    );
+    let call_id = placed.body["call_id"].as_str().expect("id").to_owned();
+    let carrier_id = placed.body["carrier_call_id"]
+        .as_str()
+        .expect("carrier id")
+        .to_owned();
+    let path = format!("/api/a/main/ops/get-call?call_id={call_id}");
+    assert_eq!(rig.get(&path).await.body["state"], "dialing");
+    let fetched = rig.http.get(&audio_url).send().await.expect("fetch");
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.headers()["content-type"], "audio/wav");
+    assert_eq!(
+        fetched.bytes().await.expect("bytes").as_ref(),
+        tone_wav(1200)
+    );
+
+    // The carrier was asked to play exactly that URL, fetched it, played it, and hung up.
+    eventually("the played call", || async {
+        rig.get(&path).await.body["state"] == "completed"
+    })
+    .await;
+    let call = rig.get(&path).await.body;
+    assert_eq!(call["direction"], "outbound");
+    assert_eq!(call["turns"][0]["agent"], message);
+    assert_eq!(call["turns"][0]["user"], "");
+    assert_eq!(call["turns"][0]["interrupted"], false);
+    let at_carrier = rig.sim.state()["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .find(|c| c["id"] == carrier_id.as_str())
+        .cloned()
+        .expect("placed");
+    let start: Value =
+        serde_json::from_str(at_carrier["voice_start"].as_str().expect("voice_start"))
+            .expect("a JSON action in a form field");
+    assert_eq!(start, json!({"play": audio_url}));
+    let played = rig
+        .http
+        .get(format!(
+            "http://{}/sim/calls/{carrier_id}/played.wav",
+            rig.sim.addr()
+        ))
+        .send()
+        .await
+        .expect("played");
+    assert_eq!(played.status(), StatusCode::OK);
+    assert_eq!(
+        played.bytes().await.expect("bytes").as_ref(),
+        tone_wav(1200)
+    );
+    assert!(
+        metrics(&rig).contains("phone_call_placed_count 1"),
+        "{}",
+        metrics(&rig)
+    );
+
+    // Its job done, the URL is dead; so are forged and malformed ones.
+    let (url_path, token) = audio_url.split_once("?token=").expect("token");
+    for url in [
+        audio_url.clone(),
+        format!("{url_path}?token=0{}", &token[1..]),
+        format!("{url_path}"),
+        format!(
+            "{}/api/webhooks/46elks/audio/..%2Fetc.wav?token={token}",
+            rig.base
+        ),
+        format!("{}?token={token}", url_path.replace(".wav", ".mp3")),
+    ] {
+        let r = rig.http.get(&url).send().await.expect("fetch");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{url}");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "PHONE_AUDIO_NOT_FOUND", "{url}");
+    }
+
+    // A busy callee: the call ends busy, with nothing said.
+    let busy = "+46700000124";
+    let callee = json!({"number": busy, "behaviour": "busy", "after_ms": 200});
+    rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
+    let placed = send(json!({"to": busy, "message": "Nobody hears this."})).await;
+    assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    let path = format!(
+        "/api/a/main/ops/get-call?call_id={}",
+        placed.body["call_id"].as_str().expect("id")
+    );
+    eventually("the busy call", || async {
+        rig.get(&path).await.body["state"] == "busy"
+    })
+    .await;
+    assert_eq!(rig.get(&path).await.body["turns"], json!([]));
+
+    // Inputs, the voice and the carrier failing: typed errors, and no call left dialing.
+    let long = "a".repeat(1201);
+    let cases = [
+        (json!({"to": to, "message": long}), "PHONE_INVALID_MESSAGE"),
+        (
+            json!({"to": to, "message": " \n "}),
+            "PHONE_INVALID_MESSAGE",
+        ),
+        (
+            json!({"to": "0700000123", "message": "x"}),
+            "PHONE_INVALID_NUMBER",
+        ),
+        (
+            json!({"to": to, "message": "x", "timeout_s": 4}),
+            "PHONE_INVALID_CONFIG",
+        ),
+        (json!({"to": to}), "INVALID_BODY"),
+        (
+            json!({"to": to, "message": "x", "play": "y"}),
+            "INVALID_BODY",
+        ),
+        (json!({"to": to, "message": "[fail]"}), "PHONE_TTS_FAILED"),
+    ];
+    let said = voice.said.lock().expect("lock").len();
+    for (body, code) in cases {
+        let r = send(body.clone()).await;
+        assert_eq!(r.code(), code, "{body}: {:?}", r.body);
+    }
+    assert_eq!(
+        voice.said.lock().expect("lock").len(),
+        said + 1,
+        "only valid input reaches the voice"
+    );
+    assert_eq!(
+        send(json!({"to": to, "message": "a".repeat(1200)}))
+            .await
+            .status,
+        StatusCode::OK,
+        "1200 characters is the limit, not over it"
+    );
+    rig.element("bare", json!({})).await;
+    let r = rig
+        .post(
+            "/api/a/bare/ops/call-message",
+            json!({"to": to, "message": "x"}),
+        )
+        .await;
+    assert_eq!(r.code(), "PHONE_NUMBER_NOT_PROVISIONED");
+    let fault = json!({"path": "/a1/calls", "method": "POST", "status": 401, "body": "Unauthorized", "count": 1});
+    rig.sim(reqwest::Method::POST, "/sim/faults", fault).await;
+    let r = send(json!({"to": to, "message": "Refused."})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_GATEWAY, "PHONE_AUTH_FAILED")
+    );
+    let calls = rig.get("/api/a/main/ops/list-calls?limit=100").await.body;
+    let failed: Vec<&Value> = calls["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|c| c["state"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{calls}");
+    assert_eq!(failed[0]["error"], "PHONE_AUTH_FAILED");
 }

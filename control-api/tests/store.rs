@@ -9,8 +9,8 @@ use serde_json::json;
 use voxgate_control_api::auth::{Role, hash_key, issue_key};
 use voxgate_control_api::ids::{new_id, now_ms};
 use voxgate_control_api::store::{
-    AgentRecord, Backend, CallRecord, CallTurn, Element, NumberRecord, ProviderRecord, Store,
-    ThreadMessage,
+    AgentRecord, Backend, CallAudio, CallRecord, CallTurn, Element, NumberRecord, ProviderRecord,
+    Store, ThreadMessage,
 };
 
 fn element(circle_id: &str, slug: &str) -> Element {
@@ -387,6 +387,93 @@ async fn calls_turns_and_threads() {
             .await
             .expect("threads");
         assert_eq!(threads.len(), 2);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn call_audio_is_served_with_its_token_until_it_expires() {
+    for db in support::both().await {
+        let store = db.store();
+        let a = store.ensure_circle("a").await.expect("a");
+        let call = CallRecord {
+            id: new_id("cal"),
+            circle_id: a.id.clone(),
+            carrier_call_id: "c-audio".to_owned(),
+            number: "+46766860000".to_owned(),
+            direction: "outbound".to_owned(),
+            from: "+46766860000".to_owned(),
+            to: "+46700000009".to_owned(),
+            state: "dialing".to_owned(),
+            agent_id: None,
+            thread_id: None,
+            started_at: 1_000,
+            answered_at: None,
+            ended_at: None,
+            end_reason: None,
+            error: None,
+        };
+        store.insert_call(&call).await.expect("call");
+        let audio = CallAudio {
+            id: new_id("aud"),
+            circle_id: a.id.clone(),
+            call_id: call.id.clone(),
+            text: "Your table is booked.".to_owned(),
+            token_hash: hash_key("tok"),
+            duration_ms: 1_500,
+            created_at: 1_000,
+            expires_at: 301_000,
+        };
+        // Every byte value, and more than one page of a database row.
+        let wav: Vec<u8> = (0..200_000u32).map(|i| (i % 256) as u8).collect();
+        store.insert_call_audio(&audio, &wav).await.expect("insert");
+        let got = |token: &'static str, now| {
+            let store = Arc::clone(&store);
+            let id = audio.id.clone();
+            async move {
+                store
+                    .call_audio_bytes(&id, &hash_key(token), now)
+                    .await
+                    .expect("get")
+            }
+        };
+        assert_eq!(
+            got("tok", 2_000).await.as_deref(),
+            Some(&wav[..]),
+            "{}",
+            db.name
+        );
+        assert_eq!(got("other", 2_000).await, None, "a wrong token");
+        assert_eq!(got("tok", 301_000).await, None, "expired");
+        assert_eq!(
+            store.call_audio_of(&call.id).await.expect("of call"),
+            Some(audio.clone())
+        );
+        assert_eq!(store.call_audio_of("cal_none").await.expect("none"), None);
+        // Purging clears expired audio only, and keeps the row for the call record.
+        assert_eq!(store.purge_call_audio(300_000).await.expect("purge"), 0);
+        assert_eq!(store.purge_call_audio(301_000).await.expect("purge"), 1);
+        assert_eq!(got("tok", 2_000).await, None, "purged");
+        assert_eq!(
+            store
+                .call_audio_of(&call.id)
+                .await
+                .expect("kept")
+                .map(|a| a.text),
+            Some(audio.text.clone())
+        );
+        store
+            .expire_call_audio(&audio.id, 5_000)
+            .await
+            .expect("expire");
+        assert_eq!(
+            store
+                .call_audio_of(&call.id)
+                .await
+                .expect("kept")
+                .map(|a| a.expires_at),
+            Some(5_000)
+        );
         db.finish().await;
     }
 }

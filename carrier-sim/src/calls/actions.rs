@@ -8,8 +8,9 @@
 //!   as its callee entry says; an answered leg lasts one second. `sip:` targets fail (they
 //!   need whitelisting by 46elks support).
 //! - `play` of an `http(s)` URL: fetched with GET (kept for `/sim/calls/{id}/played.wav`),
-//!   `success` on 2xx, then "played" for the WAV's duration (at most 10 s). Built-ins
-//!   (`sound/beep`, `sound/dtmf/...`, TTS `en_US/...`) succeed without a fetch.
+//!   `success` on 2xx, then "played" for the WAV's duration (at most 120 s, a guard against
+//!   a header that claims hours). Built-ins (`sound/beep`, `sound/dtmf/...`, TTS
+//!   `en_US/...`) succeed without a fetch.
 //! - `hangup`: ends the call. As the first action `busy` makes it `busy` and `reject`/`404`
 //!   make it `failed`; later only `reject` signals (`failed`).
 //! - `ivr`, `record`, `recordcall` alone, and unknown actions: the call ends `failed`.
@@ -38,8 +39,9 @@ use crate::webhook::{self, Retry};
 const MAX_ACTIONS: usize = 100;
 /// How long an answered `connect` leg to a phone number lasts.
 const CONNECTED_LEG: Duration = Duration::from_secs(1);
-/// The longest a `play` keeps the line busy.
-const MAX_PLAY: Duration = Duration::from_secs(10);
+/// The longest a `play` keeps the line busy: 46elks plays the whole file, and a
+/// `call-message` of 1200 characters speaks for about 90 s.
+const MAX_PLAY: Duration = Duration::from_secs(120);
 /// The action keys this interpreter knows, in the order they are looked for.
 const KINDS: [&str; 6] = ["connect", "play", "hangup", "ivr", "record", "recordcall"];
 

@@ -178,7 +178,7 @@ pub const COMMON_OPERATIONS: [Operation; 8] = [
 
 /// The phone-number element's own operations (see [`crate::phone`]). `call-message`
 /// joins them when it is built; until then it is `OPERATION_NOT_FOUND`.
-pub const PHONE_OPERATIONS: [Operation; 15] = [
+pub const PHONE_OPERATIONS: [Operation; 16] = [
     op(
         "claim_sandbox_number",
         "POST",
@@ -245,6 +245,12 @@ pub const PHONE_OPERATIONS: [Operation; 15] = [
         "POST",
         Role::Execute,
         "call a number; an agent talks when it answers",
+    ),
+    op(
+        "call-message",
+        "POST",
+        Role::Execute,
+        "call a number and play it a spoken message (at most 1200 characters)",
     ),
     op(
         "list-calls",

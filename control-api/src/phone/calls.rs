@@ -101,6 +101,12 @@ pub(crate) async fn get(
 /// left to it; others are recorded here.
 pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Result<(), ApiError> {
     if let Some(mut placed) = state.store().call_by_carrier_id(&hangup.callid).await? {
+        // A spoken message ends here, played or not.
+        if placed.state == "dialing" {
+            if let Some(spoken) = state.store().call_audio_of(&placed.id).await? {
+                return super::message::hung_up(state, placed, &spoken, hangup).await;
+            }
+        }
         // An agent call the callee never answered is over; one that reached the
         // Realtime leg is the recorder's to finish.
         if placed.state == "dialing" {
@@ -182,13 +188,7 @@ pub async fn agent_call(
     check_enabled(element)?;
     let spec = spec_of(element)?;
     let to = E164::parse(&input.to)?;
-    let timeout = input.timeout_s.unwrap_or(60);
-    if !(5..=120).contains(&timeout) {
-        return Err(ApiError::invalid(
-            "PHONE_INVALID_CONFIG",
-            "timeout_s must be 5 to 120",
-        ));
-    }
+    let timeout = super::message::ring_timeout(input.timeout_s)?;
     let number = spec
         .number
         .as_ref()
@@ -257,6 +257,12 @@ pub async fn agent_call(
                 .store()
                 .set_carrier_call_id(&record.id, &placed.id)
                 .await?;
+            state.events().emit(
+                "phone.call.placed",
+                &element.circle_id,
+                &element.id,
+                json!({"call_id": record.id, "kind": "agent", "to": to}),
+            );
             Ok(
                 json!({"call_id": record.id, "carrier_call_id": placed.id, "state": "dialing", "to": to}),
             )

@@ -24,7 +24,7 @@ pub struct PhoneEvent {
 }
 
 /// The counters, one per event name.
-const NAMES: [&str; 9] = [
+const NAMES: [&str; 10] = [
     "phone.sms.sent",
     "phone.sms.failed",
     "phone.sms.received",
@@ -34,6 +34,7 @@ const NAMES: [&str; 9] = [
     "phone.number.released",
     "phone.webhook.rejected",
     "phone.call.missed",
+    "phone.call.placed",
 ];
 
 /// The event channel and counters.

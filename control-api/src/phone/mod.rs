@@ -1,6 +1,6 @@
 //! The phone-number element's operations against the carrier: SMS ([`sms`]), numbers and
-//! sandbox leases ([`numbers`]), the carrier's webhooks ([`hooks`]), and what they count
-//! and announce ([`events`]).
+//! sandbox leases ([`numbers`]), calls ([`calls`], and spoken messages in [`message`]), the
+//! carrier's webhooks ([`hooks`]), and what they count and announce ([`events`]).
 //!
 //! # Design
 //!
@@ -20,6 +20,7 @@
 pub mod calls;
 pub mod events;
 pub mod hooks;
+pub mod message;
 pub mod numbers;
 pub mod page;
 pub mod segments;
@@ -205,6 +206,18 @@ pub fn io_schema(name: &str) -> (Value, Value) {
             obj(
                 json!({"call_id": {"type": "string"}, "carrier_call_id": {"type": "string"},
                 "state": {"type": "string"}}),
+            ),
+        ),
+        "call-message" => (
+            json!({"type": "object", "required": ["to", "message"], "properties": {
+                "to": {"type": "string", "pattern": "^\\+[1-9]\\d{1,14}$"},
+                "message": {"type": "string", "minLength": 1, "maxLength": message::MAX_MESSAGE_CHARS},
+                "timeout_s": {"type": "integer", "minimum": 5, "maximum": 120, "default": 60}}}),
+            obj(
+                json!({"call_id": {"type": "string"}, "carrier_call_id": {"type": "string"},
+                "state": {"type": "string"}, "audio_url": {"type": "string"},
+                "audio_token_ttl_seconds": {"type": "integer"},
+                "audio_duration_ms": {"type": "integer"}}),
             ),
         ),
         "get-call" => (obj(json!({"call_id": {"type": "string"}})), obj(json!({}))),

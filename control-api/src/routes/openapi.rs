@@ -25,7 +25,7 @@ use crate::state::AppState;
         calls::list_calls, calls::get_call, calls::threads,
         phone::claim_sandbox, phone::release_sandbox, phone::provision, phone::release,
         phone::configure, phone::test_connection, phone::send_sms, phone::list_sms,
-        phone::get_sms, phone::agent_call, phone::list_calls, phone::get_call, phone::make_call, phone::agent_dial, phone::sip_register_test,
+        phone::get_sms, phone::agent_call, phone::call_message, phone::list_calls, phone::get_call, phone::make_call, phone::agent_dial, phone::sip_register_test,
     ),
     components(schemas(crate::error::ErrorBody, crate::element::phone::PhoneSpec)),
     modifiers(&BearerAuth),

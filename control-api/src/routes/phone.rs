@@ -16,7 +16,7 @@ use crate::element::role_of;
 use crate::error::{ApiError, ErrorBody};
 use crate::phone::page::PageQuery;
 use crate::phone::sms::{GetSms, SendSms, Sent, SmsView};
-use crate::phone::{calls, hooks, numbers, sms};
+use crate::phone::{calls, hooks, message, numbers, sms};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -36,6 +36,7 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route(&format!("{ops}/list-sms"), get(list_sms))
         .route(&format!("{ops}/get-sms"), get(get_sms))
         .route(&format!("{ops}/agent-call"), post(agent_call))
+        .route(&format!("{ops}/call-message"), post(call_message))
         .route(&format!("{ops}/list-calls"), get(list_calls))
         .route(&format!("{ops}/get-call"), get(get_call))
         .route(&format!("{ops}/make-call"), post(make_call))
@@ -45,6 +46,7 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route("/api/webhooks/46elks/dlr", post(hook_dlr))
         .route("/api/webhooks/46elks/voice/start", post(hook_voice_start))
         .route("/api/webhooks/46elks/voice/hangup", post(hook_voice_hangup))
+        .route("/api/webhooks/46elks/audio/{file}", get(hook_audio))
 }
 
 /// The phone-number element `slug`, after checking the key may run `operation`.
@@ -226,6 +228,26 @@ pub(crate) async fn agent_call(
     calls::agent_call(&state, &element, body).await.map(Json)
 }
 
+/// Call a number and play it a spoken message.
+#[utoipa::path(post, path = "/api/{circle}/{slug}/ops/call-message", tag = "phone",
+    params(("circle" = String, Path), ("slug" = String, Path)),
+    request_body = message::CallMessage,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn call_message(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((circle, slug)): Slug,
+    Body(body): Body<message::CallMessage>,
+) -> Result<Json<Value>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "call-message").await?;
+    message::call_message(&state, &element, body)
+        .await
+        .map(Json)
+}
+
 /// Calls on the number, newest first.
 #[utoipa::path(get, path = "/api/{circle}/{slug}/ops/list-calls", tag = "phone",
     params(("circle" = String, Path), ("slug" = String, Path), PageQuery),
@@ -341,6 +363,22 @@ async fn hook_voice_start(
     hooks::voice_start(&state, q.token.as_deref(), &body)
         .await
         .map(Json)
+}
+
+/// A `call-message` message's audio, fetched by the carrier (its token is the credential).
+async fn hook_audio(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<HookQuery>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let wav = message::audio(&state, &file, q.token.as_deref()).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "audio/wav"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        wav,
+    ))
 }
 
 /// A call ended.

@@ -221,4 +221,23 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn count_sandbox_sms(&self, circle_id: &str, day: &str, cap: i64) -> StoreResult<bool>;
     /// Gives back a counted sandbox SMS.
     async fn refund_sandbox_sms(&self, circle_id: &str, day: &str) -> StoreResult<()>;
+
+    // Spoken messages (`call-message`).
+
+    /// Stores a spoken message and its WAV audio.
+    async fn insert_call_audio(&self, audio: &CallAudio, wav: &[u8]) -> StoreResult<()>;
+    /// The audio of message `id` if `token_hash` is its token's and it has not expired at
+    /// `now`.
+    async fn call_audio_bytes(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<Vec<u8>>>;
+    /// The spoken message of call `call_id`, if it is a `call-message` call.
+    async fn call_audio_of(&self, call_id: &str) -> StoreResult<Option<CallAudio>>;
+    /// Ends message `id`'s URL now (its call could not be placed).
+    async fn expire_call_audio(&self, id: &str, now: Millis) -> StoreResult<()>;
+    /// Clears the audio of messages expired before `now`; how many.
+    async fn purge_call_audio(&self, now: Millis) -> StoreResult<u64>;
 }

@@ -250,3 +250,25 @@ pub struct SmsRecord {
     /// When it was delivered.
     pub delivered_at: Option<Millis>,
 }
+
+/// The spoken message of one `call-message` call (its audio is stored beside it until it
+/// expires).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallAudio {
+    /// `aud_...`.
+    pub id: String,
+    /// Owning circle.
+    pub circle_id: String,
+    /// The call that plays it.
+    pub call_id: String,
+    /// The message as written.
+    pub text: String,
+    /// SHA-256 of the URL's token.
+    pub token_hash: String,
+    /// How long it plays.
+    pub duration_ms: i64,
+    /// When it was made.
+    pub created_at: Millis,
+    /// When its URL stops working.
+    pub expires_at: Millis,
+}

@@ -8,6 +8,7 @@
 //! bound, never spliced into SQL.
 
 mod agents;
+mod audio;
 mod calls;
 mod circles;
 mod elements;
@@ -23,8 +24,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
 use super::{
-    AgentRecord, CallRecord, CallTurn, Circle, Element, ElementVersion, KeyRecord, NewKey,
-    NumberRecord, ProviderRecord, SmsRecord, Store, StoreResult, Thread, ThreadMessage,
+    AgentRecord, CallAudio, CallRecord, CallTurn, Circle, Element, ElementVersion, KeyRecord,
+    NewKey, NumberRecord, ProviderRecord, SmsRecord, Store, StoreResult, Thread, ThreadMessage,
 };
 use crate::error::ApiError;
 use crate::ids::Millis;
@@ -402,5 +403,25 @@ impl Store for SqlStore {
     }
     async fn refund_sandbox_sms(&self, circle_id: &str, day: &str) -> StoreResult<()> {
         phone::refund_sandbox_sms(&self.pool, circle_id, day).await
+    }
+    async fn insert_call_audio(&self, audio: &CallAudio, wav: &[u8]) -> StoreResult<()> {
+        audio::insert(&self.pool, audio, wav).await
+    }
+    async fn call_audio_bytes(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        audio::bytes(&self.pool, id, token_hash, now).await
+    }
+    async fn call_audio_of(&self, call_id: &str) -> StoreResult<Option<CallAudio>> {
+        audio::of_call(&self.pool, call_id).await
+    }
+    async fn expire_call_audio(&self, id: &str, now: Millis) -> StoreResult<()> {
+        audio::expire(&self.pool, id, now).await
+    }
+    async fn purge_call_audio(&self, now: Millis) -> StoreResult<u64> {
+        audio::purge(&self.pool, now).await
     }
 }

@@ -1,0 +1,277 @@
+//! `call-message`: call a number and play it a spoken message.
+//!
+//! The message is synthesized, whole, by the server's mouth (the [`MessageVoice`] the server
+//! installs with [`AppState::set_voice`]) before the carrier is asked; its WAV is stored
+//! with the call and served at `{public_url}/api/webhooks/46elks/audio/{id}.wav?token=T`,
+//! where `T` is a fresh random token whose SHA-256 is stored. The URL works for
+//! [`AUDIO_TTL_SECONDS`]: long enough for the callee to answer (the longest ring is 120 s)
+//! and the carrier to fetch it, short enough that a leaked URL soon says nothing. The call
+//! is placed with `voice_start={"play": url}`; the carrier fetches and plays the audio when
+//! the callee answers, then hangs up, and its `whenhangup` completes the call record with
+//! the message as the agent's one turn.
+//!
+//! Audio lives in the store rather than in memory so that a restart between placing the
+//! call and the carrier's fetch loses nothing, and so that every server on a shared
+//! PostgreSQL can serve it. Expired audio is cleared (the row stays for the call record).
+
+use std::fmt::Debug;
+
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::hooks::{hangup_url, new_token};
+use super::{check_enabled, client_for, spec_of};
+use crate::auth::hash_key;
+use crate::carrier::webhook::Hangup;
+use crate::carrier::{Doing, NewCall};
+use crate::e164::{E164, clip};
+use crate::error::ApiError;
+use crate::ids::{new_id, now_ms};
+use crate::state::AppState;
+use crate::store::{CallAudio, CallRecord, CallTurn, Element};
+
+/// The longest message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 1200;
+/// How long a message's audio URL works.
+pub const AUDIO_TTL_SECONDS: i64 = 300;
+/// The ring timeout when none is given, in seconds.
+const DEFAULT_RING_S: u32 = 60;
+
+/// Synthesized speech, as a WAV file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpokenAudio {
+    /// A complete RIFF/WAVE file (PCM).
+    pub wav: Vec<u8>,
+    /// How long it plays.
+    pub duration_ms: i64,
+}
+
+/// Speaks whole messages: the server implements it with the mouth its calls use.
+pub trait MessageVoice: Send + Sync + Debug + 'static {
+    /// `text` spoken, as one WAV file; the error is a cause for the log.
+    fn synthesize(&self, text: &str) -> BoxFuture<'static, Result<SpokenAudio, String>>;
+}
+
+/// `call-message` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallMessage {
+    /// E.164 callee.
+    pub to: String,
+    /// What to say, 1-1200 characters.
+    pub message: String,
+    /// Seconds to let it ring, 5-120 (default 60).
+    pub timeout_s: Option<u32>,
+}
+
+/// The ring timeout of an outbound call, 5-120 s.
+pub(crate) fn ring_timeout(timeout_s: Option<u32>) -> Result<u32, ApiError> {
+    let timeout = timeout_s.unwrap_or(DEFAULT_RING_S);
+    if (5..=120).contains(&timeout) {
+        Ok(timeout)
+    } else {
+        Err(ApiError::invalid(
+            "PHONE_INVALID_CONFIG",
+            "timeout_s must be 5 to 120",
+        ))
+    }
+}
+
+/// `call-message`: synthesize, store, place the call with a `play` action.
+pub async fn call_message(
+    state: &AppState,
+    element: &Element,
+    input: CallMessage,
+) -> Result<Value, ApiError> {
+    check_enabled(element)?;
+    let spec = spec_of(element)?;
+    let to = E164::parse(&input.to)?;
+    let text = input.message.trim();
+    let chars = text.chars().count();
+    if chars == 0 || chars > MAX_MESSAGE_CHARS {
+        return Err(ApiError::invalid(
+            "PHONE_INVALID_MESSAGE",
+            format!("message must be 1 to {MAX_MESSAGE_CHARS} characters, not {chars}"),
+        ));
+    }
+    let timeout = ring_timeout(input.timeout_s)?;
+    let number = spec
+        .number
+        .as_ref()
+        .map(ToString::to_string)
+        .ok_or_else(super::sms::not_provisioned)?;
+    if !spec.voice_enabled {
+        return Err(ApiError::conflict(
+            "PHONE_VOICE_DISABLED",
+            "voice_enabled is false on this number",
+        ));
+    }
+    let voice = state.voice().ok_or_else(|| ApiError::Unavailable {
+        code: "PHONE_VOICE_UNAVAILABLE",
+        message: "this server has no text-to-speech for spoken messages".to_owned(),
+    })?;
+    // Credentials first: a call that cannot be placed is not worth synthesizing.
+    let client = client_for(state, element, &spec).await?;
+    let spoken = voice.synthesize(text).await.map_err(|cause| {
+        tracing::error!(%cause, "synthesizing a call message failed");
+        ApiError::Unavailable {
+            code: "PHONE_TTS_FAILED",
+            message: "the message could not be synthesized; try again".to_owned(),
+        }
+    })?;
+
+    let now = now_ms();
+    if let Err(e) = state.store().purge_call_audio(now).await {
+        tracing::warn!(error = %e, "clearing expired message audio failed");
+    }
+    let mut record = CallRecord {
+        id: new_id("cal"),
+        circle_id: element.circle_id.clone(),
+        carrier_call_id: String::new(),
+        number: number.clone(),
+        direction: "outbound".to_owned(),
+        from: number.clone(),
+        to: to.to_string(),
+        state: "dialing".to_owned(),
+        agent_id: None,
+        thread_id: None,
+        started_at: now,
+        answered_at: None,
+        ended_at: None,
+        end_reason: None,
+        error: None,
+    };
+    record.carrier_call_id = format!("pending-{}", record.id);
+    state.store().insert_call(&record).await?;
+    let (token, token_hash) = new_token();
+    let audio = CallAudio {
+        id: new_id("aud"),
+        circle_id: element.circle_id.clone(),
+        call_id: record.id.clone(),
+        text: text.to_owned(),
+        token_hash,
+        duration_ms: spoken.duration_ms,
+        created_at: now,
+        expires_at: now + AUDIO_TTL_SECONDS * 1000,
+    };
+    state.store().insert_call_audio(&audio, &spoken.wav).await?;
+    let audio_url = format!(
+        "{}/api/webhooks/46elks/audio/{}.wav?token={token}",
+        state.phone().public_url.trim_end_matches('/'),
+        audio.id
+    );
+    let call = NewCall {
+        from: number,
+        to: to.to_string(),
+        voice_start: json!({"play": audio_url}).to_string(),
+        whenhangup: hangup_url(state, &element.id),
+        timeout: Some(timeout),
+    };
+    match client.place_call(&call).await {
+        Ok(placed) => {
+            state
+                .store()
+                .set_carrier_call_id(&record.id, &placed.id)
+                .await?;
+            state.events().emit(
+                "phone.call.placed",
+                &element.circle_id,
+                &element.id,
+                json!({"call_id": record.id, "kind": "message", "to": to}),
+            );
+            Ok(json!({
+                "call_id": record.id,
+                "carrier_call_id": placed.id,
+                "state": "dialing",
+                "to": to,
+                "audio_url": audio_url,
+                "audio_token_ttl_seconds": AUDIO_TTL_SECONDS,
+                "audio_duration_ms": spoken.duration_ms,
+            }))
+        }
+        Err(f) => {
+            let error = f.into_api(Doing::Call);
+            record.state = "failed".to_owned();
+            record.ended_at = Some(now_ms());
+            record.error = Some(error.code().to_owned());
+            state.store().update_call(&record).await?;
+            state.store().expire_call_audio(&audio.id, now_ms()).await?;
+            Err(error)
+        }
+    }
+}
+
+/// The audio at `/api/webhooks/46elks/audio/{file}?token=T`: `file` is `{id}.wav`. Unknown,
+/// expired and wrongly-tokened audio are all the same 404, so the URL says nothing about
+/// what exists.
+pub async fn audio(state: &AppState, file: &str, token: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    let missing = || {
+        ApiError::not_found(
+            "PHONE_AUDIO_NOT_FOUND",
+            "no such audio, or its URL has expired",
+        )
+    };
+    let id = file
+        .strip_suffix(".wav")
+        .filter(|id| {
+            id.len() <= 64
+                && id.starts_with("aud_")
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        .ok_or_else(missing)?;
+    let token = token.filter(|t| t.len() <= 128).ok_or_else(missing)?;
+    state
+        .store()
+        .call_audio_bytes(id, &hash_key(token), now_ms())
+        .await?
+        .ok_or_else(missing)
+}
+
+/// The carrier hung up a `call-message` call that is still `dialing`: answered, the
+/// message played (cut short if the call was shorter than the audio); else busy or failed.
+pub(crate) async fn hung_up(
+    state: &AppState,
+    mut call: CallRecord,
+    spoken: &CallAudio,
+    hangup: &Hangup,
+) -> Result<(), ApiError> {
+    let now = now_ms();
+    match hangup.start.filter(|_| hangup.state == "success") {
+        Some(start) => {
+            let heard_ms = hangup.duration.map(|s| s * 1000);
+            call.state = "completed".to_owned();
+            call.answered_at = Some(start);
+            call.ended_at = Some(heard_ms.map_or(now, |ms| start + ms));
+            // The carrier counts whole seconds: allow one for rounding.
+            let interrupted = heard_ms.is_some_and(|ms| ms + 1000 < spoken.duration_ms);
+            state
+                .store()
+                .insert_turn(
+                    &call.id,
+                    &CallTurn {
+                        turn: 1,
+                        user: String::new(),
+                        agent: spoken.text.clone(),
+                        interrupted,
+                        metrics: json!({"message_ms": spoken.duration_ms}),
+                    },
+                )
+                .await?;
+        }
+        None => {
+            call.state = if hangup.state == "busy" {
+                "busy"
+            } else {
+                "failed"
+            }
+            .to_owned();
+            call.ended_at = Some(now);
+        }
+    }
+    call.end_reason = Some(format!("carrier:{}", clip(&hangup.state)));
+    state.store().update_call(&call).await?;
+    // Played or not, the audio's job is done.
+    state.store().expire_call_audio(&spoken.id, now).await?;
+    Ok(())
+}
