@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use voxgate_bridge::ws::WsConfig;
 use voxgate_pipeline::Pipeline;
 use voxgate_pipeline::events::BroadcastBus;
+use voxgate_pipeline::providers::Mouth;
 
 use crate::config::Config;
 use crate::{engines, secrets};
@@ -22,6 +23,8 @@ pub(crate) struct App {
     pub(crate) bus: BroadcastBus,
     /// The 46elks WebSocket endpoint, with its token.
     pub(crate) ws: WsConfig,
+    /// The mouth the pipeline speaks with, shared with `call-message`.
+    pub(crate) mouth: Arc<dyn Mouth>,
 }
 
 impl App {
@@ -29,6 +32,7 @@ impl App {
     pub(crate) fn build(config: &Config) -> anyhow::Result<Self> {
         let token = secrets::bridge_token(config.bridge.token.as_deref(), &config.data_dir)?;
         let engines = engines::load(&config.agent, &config.models_dir)?;
+        let mouth = Arc::clone(&engines.mouth);
         let bus = BroadcastBus::new(BUS_CAPACITY);
         let pipeline = Pipeline::new(
             config.agent.clone(),
@@ -42,6 +46,7 @@ impl App {
             pipeline,
             bus,
             ws: config.bridge.ws(token),
+            mouth,
         })
     }
 }

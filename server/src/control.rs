@@ -19,7 +19,7 @@ use voxgate_control_api::store::{SqlStore, Store};
 use voxgate_control_api::{AppState, bootstrap, directory};
 use voxgate_pipeline::agent::{AgentConfig, BrainConfig, EarsEngine, MouthEngine};
 use voxgate_pipeline::context::{CallContext, CallContexts};
-use voxgate_pipeline::events::{BroadcastBus, CallEvent};
+use voxgate_pipeline::events::CallEvent;
 use voxgate_pipeline::providers::{Message, Role};
 
 use crate::config::Config;
@@ -82,14 +82,18 @@ impl Control {
         })
     }
 
-    /// Records `bus`'s call events and makes `pipeline` ask the store for each call's
-    /// agent settings and history.
-    pub(crate) fn attach(&self, bus: &BroadcastBus, pipeline: &voxgate_pipeline::Pipeline) {
+    /// Records the app's call events, makes its pipeline ask the store for each call's
+    /// agent settings and history, and lends its mouth to `call-message`.
+    pub(crate) fn attach(&self, app: &crate::app::App) {
         tokio::spawn(recover_sms(self.state.clone()));
-        tokio::spawn(record(self.state.store_arc(), bus.subscribe()));
-        pipeline.set_contexts(Arc::new(StoreContexts {
+        tokio::spawn(record(self.state.store_arc(), app.bus.subscribe()));
+        app.pipeline.set_contexts(Arc::new(StoreContexts {
             store: self.state.store_arc(),
         }));
+        self.state
+            .set_voice(Arc::new(crate::voice::MouthVoice::new(Arc::clone(
+                &app.mouth,
+            ))));
     }
 }
 

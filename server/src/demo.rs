@@ -42,7 +42,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || App::build(&config)).await??
     };
     let control = crate::control::Control::open(&config, &app.ws.token).await?;
-    control.attach(&app.bus, &app.pipeline);
+    control.attach(&app);
     let listener = http::bind(config.http.listen).await?;
     let addr = listener.local_addr()?;
     let events = app.bus.subscribe();

@@ -16,6 +16,7 @@ mod engines;
 mod events_log;
 mod http;
 mod secrets;
+mod voice;
 
 use std::path::PathBuf;
 
@@ -139,7 +140,7 @@ async fn serve(config: config::Config) -> anyhow::Result<()> {
         events_log::spawn(&app.bus, path).await?;
     }
     let control = control::Control::open(&config, &app.ws.token).await?;
-    control.attach(&app.bus, &app.pipeline);
+    control.attach(&app);
     let listener = http::bind(config.http.listen).await?;
     http::serve(listener, http::router(Some(&app), Some(&control))).await
 }

@@ -1,15 +1,18 @@
-//! The phone-number operations in the real binary: `voxgate carrier-sim` serves the 46elks
-//! API, and killing `voxgate serve` between storing an SMS and the carrier taking it loses
-//! nothing and sends nothing twice. Needs `scripts/setup` (Silero for the call pipeline).
+//! The phone-number operations in the real binary, against the carrier simulator: killing
+//! `voxgate serve` between storing an SMS and the carrier taking it loses nothing and sends
+//! nothing twice; an agent call talks over the Realtime WebSocket; a `call-message` is heard
+//! as written (Whisper, with the `whisper` feature); `voxgate carrier-sim` serves the 46elks
+//! API. Needs `scripts/setup` (Silero for the call pipeline, Whisper, espeak-ng).
 
 mod support;
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, free_port};
-use voxgate_carrier_sim::{SimConfig, Simulator};
+use support::{Running, Server, free_port};
+use voxgate_carrier_sim::{SimConfig, SimHandle, Simulator};
 
 const CONFIG: &str = r#"
 [agent.ears]
@@ -39,8 +42,163 @@ async fn api(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The carrier simulator and a first-started `voxgate serve` using it, with a phone-number
+/// element `main` whose number is provisioned at the simulator.
+struct Rig {
+    runtime: tokio::runtime::Runtime,
+    sim: SimHandle,
+    data: tempfile::TempDir,
+    config: PathBuf,
+    port: u16,
+    base: String,
+    running: Running,
+    key: String,
+    http: reqwest::Client,
+}
+
+impl Rig {
+    /// Serves with `config`; `spec` is merged into element `main`'s spec.
+    fn start(config: &str, spec: Value) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let sim = runtime
+            .block_on(Simulator::start(SimConfig::default()))
+            .expect("simulator");
+        let data = tempfile::tempdir().expect("temp dir");
+        let config_path = data.path().join("voxgate.toml");
+        std::fs::write(&config_path, config).expect("config");
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut running =
+            support::serve(&config_path, data.path(), port, &Self::env_for(&base), true);
+        let key = running.key.take().expect("admin key");
+        let rig = Self {
+            runtime,
+            sim,
+            data,
+            config: config_path,
+            port,
+            base,
+            running,
+            key,
+            http: reqwest::Client::new(),
+        };
+        let (status, provider) = rig.post(
+            "/api/v1/telephony/providers",
+            json!({"kind": "46elks", "username": "sim", "password": "sim-secret"}),
+        );
+        assert_eq!(status, 201, "{provider}");
+        let mut full =
+            json!({"credential_ref": provider["id"], "carrier_api_url": rig.sim.api_url()});
+        if let (Some(full), Value::Object(extra)) = (full.as_object_mut(), spec) {
+            full.extend(extra);
+        }
+        let (status, body) = rig.post(
+            "/api/default/ops/create",
+            json!({"element_type": "phone-number", "slug": "main", "spec": full}),
+        );
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = rig.post("/api/default/main/ops/provision", json!({"country": "SE"}));
+        assert_eq!(status, 200, "{body}");
+        rig
+    }
+
+    fn env_for(base: &str) -> [(&'static str, String); 1] {
+        [("VOXGATE_PUBLIC_URL", base.to_owned())]
+    }
+
+    /// Kills voxgate without warning (`kill -9`).
+    fn kill(&mut self) {
+        self.running.server.0.kill().expect("kill -9");
+        let _ = self.running.server.0.wait();
+    }
+
+    /// Starts voxgate again on the same data and port.
+    fn restart(&mut self) {
+        self.running = support::serve(
+            &self.config,
+            self.data.path(),
+            self.port,
+            &Self::env_for(&self.base),
+            false,
+        );
+    }
+
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        self.runtime.block_on(api(
+            &self.http,
+            reqwest::Method::POST,
+            url,
+            &self.key,
+            Some(body),
+        ))
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        self.runtime
+            .block_on(api(&self.http, reqwest::Method::GET, url, &self.key, None))
+    }
+
+    /// `POST` to the simulator's control API.
+    fn sim_post(&self, path: &str, body: Value) {
+        let url = format!("http://{}{path}", self.sim.addr());
+        let sent = self
+            .runtime
+            .block_on(self.http.post(url).json(&body).send());
+        assert!(sent.expect(path).status().is_success(), "{path}");
+    }
+
+    /// Polls call `path` until it is neither dialing nor active.
+    fn finished_call(&self, path: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let (_, call) = self.get(path);
+            if call["state"] != "dialing" && call["state"] != "active" {
+                return call;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never finished: {call}\n{}",
+                self.running.output()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The simulator's call `carrier_id` once its hang-up webhook was answered 204.
+    fn hung_up_at_carrier(&self, carrier_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.sim.state();
+            let hooked = state["webhooks"].as_array().is_some_and(|w| {
+                w.iter().any(|h| {
+                    h["kind"] == "whenhangup" && h["form"]["id"] == carrier_id && h["status"] == 204
+                })
+            });
+            if hooked {
+                let call = state["calls"]
+                    .as_array()
+                    .and_then(|c| c.iter().find(|c| c["id"] == carrier_id).cloned());
+                return call.expect("the carrier's call");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no hang-up webhook: {}",
+                state["webhooks"]
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn shutdown(self) {
+        drop(self.running);
+        self.runtime.block_on(self.sim.shutdown());
+    }
+}
+
 /// The simulator's outgoing SMS with `message`.
-fn at_carrier(sim: &voxgate_carrier_sim::SimHandle, message: &str) -> usize {
+fn at_carrier(sim: &SimHandle, message: &str) -> usize {
     sim.state()["sms"]
         .as_array()
         .map(|all| {
@@ -53,59 +211,15 @@ fn at_carrier(sim: &voxgate_carrier_sim::SimHandle, message: &str) -> usize {
 
 #[test]
 fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let sim = runtime
-        .block_on(Simulator::start(SimConfig::default()))
-        .expect("simulator");
-    let data = tempfile::tempdir().expect("temp dir");
-    let config = data.path().join("voxgate.toml");
-    std::fs::write(&config, CONFIG).expect("config");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let env = [("VOXGATE_PUBLIC_URL", base.clone())];
-    let running = support::serve(&config, data.path(), port, &env, true);
-    let key = running.key.clone().expect("admin key");
-    let http = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        api(
-            &http,
-            reqwest::Method::POST,
-            format!("{base}{path}"),
-            &key,
-            Some(body),
-        )
-    };
-
-    let (status, provider) = runtime.block_on(post(
-        "/api/v1/telephony/providers",
-        json!({"kind": "46elks", "username": "sim", "password": "sim-secret"}),
-    ));
-    assert_eq!(status, 201, "{provider}");
-    let spec = json!({"credential_ref": provider["id"], "carrier_api_url": sim.api_url(),
-                      "retry_backoff_ms": 500, "max_retries": 0});
-    let (status, body) = runtime.block_on(post(
-        "/api/default/ops/create",
-        json!({"element_type": "phone-number", "slug": "main", "spec": spec}),
-    ));
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = runtime.block_on(post(
-        "/api/default/main/ops/provision",
-        json!({"country": "SE"}),
-    ));
-    assert_eq!(status, 200, "{body}");
+    let mut rig = Rig::start(CONFIG, json!({"retry_backoff_ms": 500, "max_retries": 0}));
 
     // The carrier stalls for 5 s and then fails: voxgate is killed while it waits, with the
     // message stored and nothing at the carrier.
     let fault =
         json!({"path": "/a1/sms", "method": "POST", "status": 503, "delay_ms": 5000, "count": 1});
-    let faulted = runtime.block_on(
-        http.post(format!("http://{}/sim/faults", sim.addr()))
-            .json(&fault)
-            .send(),
-    );
-    assert!(faulted.expect("fault").status().is_success());
-    let send = runtime.spawn({
-        let (http, base, key) = (http.clone(), base.clone(), key.clone());
+    rig.sim_post("/sim/faults", fault);
+    let send = rig.runtime.spawn({
+        let (http, base, key) = (rig.http.clone(), rig.base.clone(), rig.key.clone());
         async move {
             http.post(format!("{base}/api/default/main/ops/send-sms"))
                 .bearer_auth(key)
@@ -114,43 +228,39 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
                 .await
         }
     });
-    let list = format!("{base}/api/default/main/ops/list-sms");
+    let list = "/api/default/main/ops/list-sms";
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, page) =
-            runtime.block_on(api(&http, reqwest::Method::GET, list.clone(), &key, None));
+        let (_, page) = rig.get(list);
         if page["items"][0]["status"] == "pending" {
             break;
         }
         assert!(Instant::now() < deadline, "never stored: {page}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut running = running;
-    running.server.0.kill().expect("kill -9");
-    let _ = running.server.0.wait();
+    rig.kill();
     assert!(
-        runtime.block_on(send).expect("task").is_err(),
+        rig.runtime.block_on(send).expect("task").is_err(),
         "the request died with voxgate"
     );
-    assert_eq!(at_carrier(&sim, "survives a kill"), 0);
+    assert_eq!(at_carrier(&rig.sim, "survives a kill"), 0);
 
     // Restarted on the same data: the message is found pending, looked for at the carrier,
     // and sent, once.
     std::thread::sleep(Duration::from_secs(5)); // the stalled request has failed by now
-    let restarted = support::serve(&config, data.path(), port, &env, false);
+    rig.restart();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while at_carrier(&sim, "survives a kill") == 0 {
+    while at_carrier(&rig.sim, "survives a kill") == 0 {
         assert!(
             Instant::now() < deadline,
             "never sent:\n{}",
-            restarted.output()
+            rig.running.output()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, page) =
-            runtime.block_on(api(&http, reqwest::Method::GET, list.clone(), &key, None));
+        let (_, page) = rig.get(list);
         if page["items"][0]["status"] == "delivered" {
             assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
             break;
@@ -158,10 +268,16 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
         assert!(Instant::now() < deadline, "never delivered: {page}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(at_carrier(&sim, "survives a kill"), 1, "sent exactly once");
-    let metrics = runtime
+    assert_eq!(
+        at_carrier(&rig.sim, "survives a kill"),
+        1,
+        "sent exactly once"
+    );
+    let metrics = rig
+        .runtime
         .block_on(async {
-            http.get(format!("{base}/metrics"))
+            rig.http
+                .get(format!("{}/metrics", rig.base))
                 .send()
                 .await?
                 .text()
@@ -169,94 +285,32 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
         })
         .expect("metrics");
     assert!(metrics.contains("phone_sms_sent_count 1"), "{metrics}");
-    drop(restarted);
-    runtime.block_on(sim.shutdown());
+    rig.shutdown();
 }
 
 #[test]
 fn an_agent_call_is_answered_talks_and_leaves_a_finished_record() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let sim = runtime
-        .block_on(Simulator::start(SimConfig::default()))
-        .expect("simulator");
-    let data = tempfile::tempdir().expect("temp dir");
-    let config = data.path().join("voxgate.toml");
-    std::fs::write(&config, CONFIG).expect("config");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let env = [("VOXGATE_PUBLIC_URL", base.clone())];
-    let mut running = support::serve(&config, data.path(), port, &env, true);
-    let key = running.key.take().expect("admin key");
-    let http = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        api(
-            &http,
-            reqwest::Method::POST,
-            format!("{base}{path}"),
-            &key,
-            Some(body),
-        )
-    };
-    let get = |path: &str| {
-        api(
-            &http,
-            reqwest::Method::GET,
-            format!("{base}{path}"),
-            &key,
-            None,
-        )
-    };
-    let (_, provider) = runtime.block_on(post(
-        "/api/v1/telephony/providers",
-        json!({"kind": "46elks", "username": "sim", "password": "sim-secret"}),
-    ));
-    let spec = json!({"credential_ref": provider["id"], "carrier_api_url": sim.api_url()});
-    runtime.block_on(post(
-        "/api/default/ops/create",
-        json!({"element_type": "phone-number", "slug": "main", "spec": spec}),
-    ));
-    let (status, body) = runtime.block_on(post(
-        "/api/default/main/ops/provision",
-        json!({"country": "SE"}),
-    ));
-    assert_eq!(status, 200, "{body}");
+    let rig = Rig::start(CONFIG, json!({}));
     // The callee picks up after 3 s (time to see the record dialing, even on a loaded
     // machine) and says "Hello world." once.
     let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 3000, "script": ["hello-world"]});
-    let set = runtime.block_on(
-        http.post(format!("http://{}/sim/callees", sim.addr()))
-            .json(&callee)
-            .send(),
-    );
-    assert!(set.expect("callee").status().is_success());
+    rig.sim_post("/sim/callees", callee);
 
-    let (status, placed) = runtime.block_on(post(
+    let (status, placed) = rig.post(
         "/api/default/main/ops/agent-call",
         json!({"to": "+46700000123"}),
-    ));
+    );
     assert_eq!(status, 200, "{placed}");
     let id = placed["call_id"].as_str().expect("call_id").to_owned();
     let path = format!("/api/default/main/ops/get-call?call_id={id}");
-    let (_, before) = runtime.block_on(get(&path));
+    let (_, before) = rig.get(&path);
     assert_eq!(
         before["state"], "dialing",
         "recorded before the callee answers: {before}"
     );
     assert_eq!(before["carrier_call_id"], placed["carrier_call_id"]);
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let finished = loop {
-        let (_, call) = runtime.block_on(get(&path));
-        if call["state"] != "dialing" && call["state"] != "active" {
-            break call;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never finished: {call}\n{}",
-            running.output()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let finished = rig.finished_call(&path, Duration::from_secs(60));
     assert_eq!(finished["state"], "completed", "{finished}");
     assert_eq!(finished["direction"], "outbound");
     assert_eq!(finished["to"], "+46700000123");
@@ -264,36 +318,121 @@ fn an_agent_call_is_answered_talks_and_leaves_a_finished_record() {
     assert!(!turns.is_empty(), "{finished}");
     assert_eq!(turns[0]["user"], "hello", "{finished}");
     // The carrier ran the connect action to voxgate's WebSocket and reported the hang-up.
-    let carrier_id = placed["carrier_call_id"].as_str().expect("carrier id");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let state = sim.state();
-        let hooked = state["webhooks"].as_array().is_some_and(|w| {
-            w.iter().any(|h| {
-                h["kind"] == "whenhangup" && h["form"]["id"] == carrier_id && h["status"] == 204
-            })
-        });
-        if hooked {
-            let call = state["calls"]
-                .as_array()
-                .and_then(|c| c.iter().find(|c| c["id"] == carrier_id).cloned());
-            let call = call.expect("the carrier's call");
-            assert_eq!(call["state"], "success", "{call}");
-            assert!(
-                call["realtime"]["agent_samples"].as_u64().unwrap_or(0) > 0,
-                "the agent spoke: {call}"
-            );
-            break;
+    let call = rig.hung_up_at_carrier(placed["carrier_call_id"].as_str().expect("carrier id"));
+    assert_eq!(call["state"], "success", "{call}");
+    assert!(
+        call["realtime"]["agent_samples"].as_u64().unwrap_or(0) > 0,
+        "the agent spoke: {call}"
+    );
+    rig.shutdown();
+}
+
+/// `call-message` with the real mouth: the audio the carrier fetched and played, passed
+/// through a telephone line's 8 kHz and transcribed by Whisper, is the message.
+#[cfg(feature = "whisper")]
+#[test]
+fn a_call_message_is_heard_as_written() {
+    use voxgate_media::resample::Resampler;
+    use voxgate_media::time::SampleRate;
+    use voxgate_pipeline::engines::WhisperEars;
+    use voxgate_pipeline::providers::Ears as _;
+
+    /// Resamples a whole signal frame by frame, the last frame padded with silence.
+    fn resample(samples: &[i16], from: SampleRate, to: SampleRate) -> Vec<i16> {
+        let mut resampler = Resampler::new(from, to).expect("resampler");
+        let mut out = Vec::new();
+        let mut frame_out = vec![0; resampler.output_len()];
+        for chunk in samples.chunks(resampler.input_len()) {
+            let mut frame_in = chunk.to_vec();
+            frame_in.resize(resampler.input_len(), 0);
+            resampler
+                .process_into(&frame_in, &mut frame_out)
+                .expect("resample");
+            out.extend_from_slice(&frame_out);
         }
-        assert!(
-            Instant::now() < deadline,
-            "no hang-up webhook: {}",
-            state["webhooks"]
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        out
     }
-    drop(running);
-    runtime.block_on(sim.shutdown());
+
+    const ESPEAK: &str = r#"
+[agent.ears]
+engine = "fixed"
+text = "hello"
+
+[agent.mouth]
+engine = "espeak"
+"#;
+    let rig = Rig::start(ESPEAK, json!({}));
+    let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 1000});
+    rig.sim_post("/sim/callees", callee);
+    let message = "Hello Anna. Your appointment with doctor Berg is tomorrow morning at nine. \
+                   Please bring your insurance card.";
+    let (status, placed) = rig.post(
+        "/api/default/main/ops/call-message",
+        json!({"to": "+46700000123", "message": message}),
+    );
+    assert_eq!(status, 200, "{placed}\n{}", rig.running.output());
+    assert_eq!(placed["audio_token_ttl_seconds"], 300);
+    let audio_url = placed["audio_url"].as_str().expect("audio_url");
+    assert!(
+        audio_url.starts_with(&format!("{}/api/webhooks/46elks/audio/", rig.base)),
+        "{audio_url}"
+    );
+    let path = format!(
+        "/api/default/main/ops/get-call?call_id={}",
+        placed["call_id"].as_str().expect("call_id")
+    );
+    let finished = rig.finished_call(&path, Duration::from_secs(60));
+    assert_eq!(finished["state"], "completed", "{finished}");
+    assert_eq!(finished["turns"][0]["agent"], message, "{finished}");
+    assert_eq!(finished["turns"][0]["interrupted"], false, "{finished}");
+
+    let carrier_id = placed["carrier_call_id"].as_str().expect("carrier id");
+    let call = rig.hung_up_at_carrier(carrier_id);
+    assert_eq!(call["state"], "success", "{call}");
+    let played = rig
+        .runtime
+        .block_on(async {
+            rig.http
+                .get(format!(
+                    "http://{}/sim/calls/{carrier_id}/played.wav",
+                    rig.sim.addr()
+                ))
+                .send()
+                .await?
+                .bytes()
+                .await
+        })
+        .expect("played.wav");
+    let reader = hound::WavReader::new(std::io::Cursor::new(played.to_vec())).expect("a WAV");
+    let rate = SampleRate::new(reader.spec().sample_rate).expect("rate");
+    let samples: Vec<i16> = reader
+        .into_samples::<i16>()
+        .collect::<Result<_, _>>()
+        .expect("samples");
+    let seconds = samples.len() as f64 / f64::from(rate.hz());
+    assert!((3.0..20.0).contains(&seconds), "{seconds} s of audio");
+    // What a phone line carries: 8 kHz. Whisper listens at 16 kHz.
+    let line = resample(&samples, rate, SampleRate::HZ_8000);
+    let pcm = resample(&line, SampleRate::HZ_8000, SampleRate::HZ_16000);
+    let ears = WhisperEars::load(&support::models_dir().join("whisper-tiny.en"), 2, 1)
+        .expect("whisper (run scripts/setup)");
+    let heard = rig
+        .runtime
+        .block_on(ears.transcribe(pcm))
+        .expect("transcribe");
+    let error = voxgate_testdata::text::wer(message, &heard);
+    eprintln!("heard {heard:?}: WER {:.1} %", error * 100.0);
+    assert!(
+        error <= 0.15,
+        "heard {heard:?} for {message:?}: WER {error}"
+    );
+    // The carrier fetched it once; after the hang-up the URL is dead.
+    let again = rig
+        .runtime
+        .block_on(rig.http.get(audio_url).send())
+        .expect("fetch");
+    assert_eq!(again.status().as_u16(), 404);
+    rig.shutdown();
 }
 
 #[test]
