@@ -1385,7 +1385,7 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
     for url in [
         audio_url.clone(),
         format!("{url_path}?token=0{}", &token[1..]),
-        format!("{url_path}"),
+        url_path.to_owned(),
         format!(
             "{}/api/webhooks/46elks/audio/..%2Fetc.wav?token={token}",
             rig.base

@@ -141,11 +141,9 @@ impl Rig {
     }
 
     /// `POST` to the simulator's control API.
-    fn sim_post(&self, path: &str, body: Value) {
+    fn sim_post(&self, path: &str, body: &Value) {
         let url = format!("http://{}{path}", self.sim.addr());
-        let sent = self
-            .runtime
-            .block_on(self.http.post(url).json(&body).send());
+        let sent = self.runtime.block_on(self.http.post(url).json(body).send());
         assert!(sent.expect(path).status().is_success(), "{path}");
     }
 
@@ -217,7 +215,7 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
     // message stored and nothing at the carrier.
     let fault =
         json!({"path": "/a1/sms", "method": "POST", "status": 503, "delay_ms": 5000, "count": 1});
-    rig.sim_post("/sim/faults", fault);
+    rig.sim_post("/sim/faults", &fault);
     let send = rig.runtime.spawn({
         let (http, base, key) = (rig.http.clone(), rig.base.clone(), rig.key.clone());
         async move {
@@ -294,7 +292,7 @@ fn an_agent_call_is_answered_talks_and_leaves_a_finished_record() {
     // The callee picks up after 3 s (time to see the record dialing, even on a loaded
     // machine) and says "Hello world." once.
     let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 3000, "script": ["hello-world"]});
-    rig.sim_post("/sim/callees", callee);
+    rig.sim_post("/sim/callees", &callee);
 
     let (status, placed) = rig.post(
         "/api/default/main/ops/agent-call",
@@ -365,7 +363,7 @@ engine = "espeak"
 "#;
     let rig = Rig::start(ESPEAK, json!({}));
     let callee = json!({"number": "+46700000123", "behaviour": "answer", "after_ms": 1000});
-    rig.sim_post("/sim/callees", callee);
+    rig.sim_post("/sim/callees", &callee);
     let message = "Hello Anna. Your appointment with doctor Berg is tomorrow morning at nine. \
                    Please bring your insurance card.";
     let (status, placed) = rig.post(

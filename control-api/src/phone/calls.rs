@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::page::{PageQuery, encode_token};
 use super::{check_enabled, client_for, spec_of};
 use crate::carrier::webhook::Hangup;
-use crate::carrier::{Doing, NewCall};
+use crate::carrier::{Doing, ElksClient, NewCall};
 use crate::directory;
 use crate::e164::E164;
 use crate::e164::clip;
@@ -102,10 +102,10 @@ pub(crate) async fn get(
 pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Result<(), ApiError> {
     if let Some(mut placed) = state.store().call_by_carrier_id(&hangup.callid).await? {
         // A spoken message ends here, played or not.
-        if placed.state == "dialing" {
-            if let Some(spoken) = state.store().call_audio_of(&placed.id).await? {
-                return super::message::hung_up(state, placed, &spoken, hangup).await;
-            }
+        if placed.state == "dialing"
+            && let Some(spoken) = state.store().call_audio_of(&placed.id).await?
+        {
+            return super::message::hung_up(state, placed, &spoken, hangup).await;
         }
         // An agent call the callee never answered is over; one that reached the
         // Realtime leg is the recorder's to finish.
@@ -224,30 +224,66 @@ pub async fn agent_call(
         agent: Some(agent.clone()),
     };
     let thread = directory::thread(state.store(), &route, to.as_str()).await?;
-    let now = now_ms();
-    let mut record = CallRecord {
-        id: new_id("cal"),
+    let record = dialing(element, &number, &to, Some(agent.id), thread.map(|t| t.id));
+    state.store().insert_call(&record).await?;
+    let voice_start = json!({"connect": ws});
+    let carrier_id = place(
+        state,
+        element,
+        &client,
+        record.clone(),
+        voice_start,
+        timeout,
+        "agent",
+    )
+    .await?;
+    Ok(json!({"call_id": record.id, "carrier_call_id": carrier_id, "state": "dialing", "to": to}))
+}
+
+/// A new outbound call record from the element's `number` to `to`, `dialing`, with a
+/// placeholder carrier id until the carrier names the call.
+pub(crate) fn dialing(
+    element: &Element,
+    number: &str,
+    to: &E164,
+    agent_id: Option<String>,
+    thread_id: Option<String>,
+) -> CallRecord {
+    let id = new_id("cal");
+    CallRecord {
+        carrier_call_id: format!("pending-{id}"),
+        id,
         circle_id: element.circle_id.clone(),
-        carrier_call_id: String::new(),
-        number: number.clone(),
+        number: number.to_owned(),
         direction: "outbound".to_owned(),
-        from: number.clone(),
+        from: number.to_owned(),
         to: to.to_string(),
         state: "dialing".to_owned(),
-        agent_id: Some(agent.id.clone()),
-        thread_id: thread.map(|t| t.id),
-        started_at: now,
+        agent_id,
+        thread_id,
+        started_at: now_ms(),
         answered_at: None,
         ended_at: None,
         end_reason: None,
         error: None,
-    };
-    record.carrier_call_id = format!("pending-{}", record.id);
-    state.store().insert_call(&record).await?;
+    }
+}
+
+/// Asks the carrier to place the stored `record` with `voice_start`; the carrier's call id.
+/// A refused call is kept `failed` with its code.
+pub(crate) async fn place(
+    state: &AppState,
+    element: &Element,
+    client: &ElksClient,
+    mut record: CallRecord,
+    voice_start: Value,
+    timeout: u32,
+    kind: &str,
+) -> Result<String, ApiError> {
     let call = NewCall {
-        from: number,
-        to: to.to_string(),
-        voice_start: json!({"connect": ws}).to_string(),
+        from: record.from.clone(),
+        to: record.to.clone(),
+        voice_start: voice_start.to_string(),
         whenhangup: super::hooks::hangup_url(state, &element.id),
         timeout: Some(timeout),
     };
@@ -261,11 +297,9 @@ pub async fn agent_call(
                 "phone.call.placed",
                 &element.circle_id,
                 &element.id,
-                json!({"call_id": record.id, "kind": "agent", "to": to}),
+                json!({"call_id": record.id, "kind": kind, "to": record.to}),
             );
-            Ok(
-                json!({"call_id": record.id, "carrier_call_id": placed.id, "state": "dialing", "to": to}),
-            )
+            Ok(placed.id)
         }
         Err(f) => {
             let error = f.into_api(Doing::Call);

@@ -20,11 +20,10 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hooks::{hangup_url, new_token};
+use super::hooks::new_token;
 use super::{check_enabled, client_for, spec_of};
 use crate::auth::hash_key;
 use crate::carrier::webhook::Hangup;
-use crate::carrier::{Doing, NewCall};
 use crate::e164::{E164, clip};
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
@@ -125,24 +124,7 @@ pub async fn call_message(
     if let Err(e) = state.store().purge_call_audio(now).await {
         tracing::warn!(error = %e, "clearing expired message audio failed");
     }
-    let mut record = CallRecord {
-        id: new_id("cal"),
-        circle_id: element.circle_id.clone(),
-        carrier_call_id: String::new(),
-        number: number.clone(),
-        direction: "outbound".to_owned(),
-        from: number.clone(),
-        to: to.to_string(),
-        state: "dialing".to_owned(),
-        agent_id: None,
-        thread_id: None,
-        started_at: now,
-        answered_at: None,
-        ended_at: None,
-        end_reason: None,
-        error: None,
-    };
-    record.carrier_call_id = format!("pending-{}", record.id);
+    let record = super::calls::dialing(element, &number, &to, None, None);
     state.store().insert_call(&record).await?;
     let (token, token_hash) = new_token();
     let audio = CallAudio {
@@ -161,45 +143,33 @@ pub async fn call_message(
         state.phone().public_url.trim_end_matches('/'),
         audio.id
     );
-    let call = NewCall {
-        from: number,
-        to: to.to_string(),
-        voice_start: json!({"play": audio_url}).to_string(),
-        whenhangup: hangup_url(state, &element.id),
-        timeout: Some(timeout),
-    };
-    match client.place_call(&call).await {
-        Ok(placed) => {
-            state
-                .store()
-                .set_carrier_call_id(&record.id, &placed.id)
-                .await?;
-            state.events().emit(
-                "phone.call.placed",
-                &element.circle_id,
-                &element.id,
-                json!({"call_id": record.id, "kind": "message", "to": to}),
-            );
-            Ok(json!({
-                "call_id": record.id,
-                "carrier_call_id": placed.id,
-                "state": "dialing",
-                "to": to,
-                "audio_url": audio_url,
-                "audio_token_ttl_seconds": AUDIO_TTL_SECONDS,
-                "audio_duration_ms": spoken.duration_ms,
-            }))
-        }
-        Err(f) => {
-            let error = f.into_api(Doing::Call);
-            record.state = "failed".to_owned();
-            record.ended_at = Some(now_ms());
-            record.error = Some(error.code().to_owned());
-            state.store().update_call(&record).await?;
+    let voice_start = json!({"play": audio_url});
+    let placed = super::calls::place(
+        state,
+        element,
+        &client,
+        record.clone(),
+        voice_start,
+        timeout,
+        "message",
+    )
+    .await;
+    let carrier_id = match placed {
+        Ok(id) => id,
+        Err(error) => {
             state.store().expire_call_audio(&audio.id, now_ms()).await?;
-            Err(error)
+            return Err(error);
         }
-    }
+    };
+    Ok(json!({
+        "call_id": record.id,
+        "carrier_call_id": carrier_id,
+        "state": "dialing",
+        "to": to,
+        "audio_url": audio_url,
+        "audio_token_ttl_seconds": AUDIO_TTL_SECONDS,
+        "audio_duration_ms": spoken.duration_ms,
+    }))
 }
 
 /// The audio at `/api/webhooks/46elks/audio/{file}?token=T`: `file` is `{id}.wav`. Unknown,
