@@ -207,6 +207,9 @@ pub(crate) async fn hung_up(
     hangup: &Hangup,
 ) -> Result<(), ApiError> {
     let now = now_ms();
+    // Played or not, the audio's job is done: end its URL before the record says
+    // so, so that nobody who sees the call finished can still fetch the message.
+    state.store().expire_call_audio(&spoken.id, now).await?;
     match hangup.start.filter(|_| hangup.state == "success") {
         Some(start) => {
             let heard_ms = hangup.duration.map(|s| s * 1000);
@@ -241,7 +244,5 @@ pub(crate) async fn hung_up(
     }
     call.end_reason = Some(format!("carrier:{}", clip(&hangup.state)));
     state.store().update_call(&call).await?;
-    // Played or not, the audio's job is done.
-    state.store().expire_call_audio(&spoken.id, now).await?;
     Ok(())
 }

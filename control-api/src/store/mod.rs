@@ -113,7 +113,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn insert_call(&self, call: &CallRecord) -> StoreResult<()>;
     /// Saves a call record's state, times and end.
     async fn update_call(&self, call: &CallRecord) -> StoreResult<()>;
-    /// Stores one completed turn of a call.
+    /// Stores one completed turn of a call; writing the same turn again (a retried
+    /// job) keeps the first.
     async fn insert_turn(&self, call_id: &str, turn: &CallTurn) -> StoreResult<()>;
     /// A circle's calls, newest first.
     async fn calls(&self, circle_id: &str, limit: i64) -> StoreResult<Vec<CallRecord>>;

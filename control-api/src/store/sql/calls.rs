@@ -77,7 +77,7 @@ pub(super) async fn update(pool: &AnyPool, c: &CallRecord) -> StoreResult<()> {
 pub(super) async fn insert_turn(pool: &AnyPool, call_id: &str, t: &CallTurn) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO call_turns (call_id, turn, user_text, agent_text, interrupted, metrics) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_id, turn) DO NOTHING",
     )
     .bind(call_id)
     .bind(t.turn)
