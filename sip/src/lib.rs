@@ -20,6 +20,7 @@
 //! It depends on `voxgate-media` only; the pipeline and the server drive it.
 
 pub mod auth;
+pub mod codec;
 pub mod error;
 pub mod message;
 pub mod rtp;
