@@ -1,12 +1,13 @@
 //! The one error type of the SIP crate, and the stable codes of its kinds.
 //!
 //! Each layer names why it refused something with a small `Copy` kind enum defined next to
-//! the code that raises it ([`MessageErrorKind`], [`SdpErrorKind`], [`AuthErrorKind`],
+//! the code that raises it ([`MessageErrorKind`], [`SdpErrorKind`], [`AuthErrorKind`], [`DialogErrorKind`],
 //! [`TransactionErrorKind`], [`RtpSessionErrorKind`]); [`SipError`] wraps them with the data
 //! a log line needs. [`SipError::code`] is the stable machine-readable code
 //! (`SIP_MESSAGE_...`, `SDP_...`, ...) that metrics and API errors carry.
 
 pub use crate::auth::AuthErrorKind;
+pub use crate::dialog::DialogErrorKind;
 pub use crate::message::MessageErrorKind;
 pub use crate::rtp::RtpSessionErrorKind;
 pub use crate::sdp::SdpErrorKind;
@@ -36,6 +37,12 @@ pub enum SipError {
         /// Why.
         kind: AuthErrorKind,
     },
+    /// A dialog refused a message, or could not be made from one.
+    #[error("dialog: {kind}")]
+    Dialog {
+        /// Why.
+        kind: DialogErrorKind,
+    },
     /// A transaction refused an input.
     #[error("transaction: {kind}")]
     Transaction {
@@ -60,6 +67,7 @@ impl SipError {
             Self::Message { kind } => kind.code(),
             Self::Sdp { kind, .. } => kind.code(),
             Self::Auth { kind } => kind.code(),
+            Self::Dialog { kind } => kind.code(),
             Self::Transaction { kind } => kind.code(),
             Self::RtpSession { kind } => kind.code(),
             Self::Media(_) => "SIP_MEDIA",

@@ -11,6 +11,7 @@
 //!   checks RFC 3261 §8.2 and §18 ask for, so that garbage is a typed error, never a panic;
 //! - [`transaction`]: RFC 3261 §17 client and server transactions, INVITE and non-INVITE,
 //!   timers A-K from the named constants T1, T2, T4, and the RFC 6026 `Accepted` state;
+//! - [`dialog`]: RFC 3261 §12 dialogs: route set, remote target, CSeq, in-dialog requests;
 //! - [`sdp`]: RFC 4566 session descriptions and RFC 3264 offer/answer for one audio stream
 //!   (PCMU, PCMA, Opus, telephone-event, ptime, hold and resume);
 //! - [`auth`]: RFC 7616 / RFC 2617 digest authentication (MD5 and SHA-256, `qop=auth`);
@@ -21,6 +22,7 @@
 
 pub mod auth;
 pub mod codec;
+pub mod dialog;
 pub mod error;
 pub mod message;
 pub mod rtp;
