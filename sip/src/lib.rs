@@ -28,5 +28,6 @@ pub mod message;
 pub mod rtp;
 pub mod sdp;
 pub mod transaction;
+pub mod ua;
 
 pub use error::SipError;
