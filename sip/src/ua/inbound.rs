@@ -136,7 +136,11 @@ impl UserAgent {
         };
         // An ACK for an older 2xx (a retransmitted ACK of the first INVITE) does not
         // acknowledge the 2xx of a re-INVITE.
-        if call.retransmit.as_ref().is_some_and(|r| Some(r.cseq) != cseq) {
+        if call
+            .retransmit
+            .as_ref()
+            .is_some_and(|r| Some(r.cseq) != cseq)
+        {
             return;
         }
         call.retransmit = None;

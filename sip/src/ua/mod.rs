@@ -270,7 +270,7 @@ impl UserAgent {
             Ok(parsed) => parsed,
             Err(kind) => return self.refuse(from, datagram, kind),
         };
-        let routed = match self.layer.handle_message(now, parsed.clone()) {
+        let routed = match self.layer.handle_message(now, parsed) {
             Ok(routed) => routed,
             Err(_) => return self.refuse(from, datagram, MessageErrorKind::BadVia),
         };
@@ -280,7 +280,6 @@ impl UserAgent {
             Routed::Cancel { request, invite } => self.on_cancel(now, from, &request, invite),
             Routed::StrayResponse(response) => self.on_stray_response(now, &response),
         }
-        let _ = parsed;
         self.drain_layer(now);
     }
 

@@ -5,8 +5,6 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rsip::SipMessage;
-
 use super::*;
 use crate::message::{parse, summarize};
 
@@ -237,7 +235,10 @@ fn a_2xx_never_acknowledged_ends_with_bye_after_64_t1() {
     // 0, .5, 1.5, 3.5, 7.5, 11.5, ... every T2 until 32 s.
     let oks = net.starts("SIP/2.0 200 OK");
     assert!((10..=12).contains(&oks), "{oks} retransmissions");
-    assert!(net.starts("BYE ") >= 1, "BYE sent (and retransmitted while lost)");
+    assert!(
+        net.starts("BYE ") >= 1,
+        "BYE sent (and retransmitted while lost)"
+    );
 }
 
 #[test]
