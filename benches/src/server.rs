@@ -107,6 +107,7 @@ pub async fn spawn_voxgate(spec: &VoxgateSpec, dir: &Path) -> anyhow::Result<Spa
         .arg(&config_path)
         .arg("serve")
         .env("RUST_LOG", "warn")
+        .env("VOXGATE_SIP_LISTEN", "127.0.0.1:0")
         .env(
             "ORT_DYLIB_PATH",
             models.join("onnxruntime/libonnxruntime.so.1.22.1"),

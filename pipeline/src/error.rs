@@ -31,6 +31,10 @@ pub enum PipelineError {
         /// Why it is invalid.
         reason: String,
     },
+    /// The call leg refused an operation; the code is the leg's own stable code
+    /// (`WS_NOT_ACTIVE`, `RTP_...`).
+    #[error("call leg: {0}")]
+    Leg(&'static str),
     /// A VAD was given a chunk that is not exactly its chunk length.
     #[error("{provider}: chunk of {got} samples, expected {expected}")]
     ChunkLength {

@@ -48,6 +48,13 @@ pub enum CallEvent {
         /// Stage times.
         metrics: TurnMetrics,
     },
+    /// The caller pressed a key (RFC 4733 telephone-event or SIP INFO).
+    Digit {
+        /// The call id.
+        call_id: String,
+        /// `0`-`9`, `*`, `#`, `A`-`D`.
+        digit: char,
+    },
     /// The call ended.
     Ended {
         /// The carrier's call id.

@@ -13,6 +13,7 @@ pub mod context;
 pub mod engines;
 pub mod error;
 pub mod events;
+pub mod leg;
 pub mod metrics;
 pub mod providers;
 pub mod sentences;

@@ -154,6 +154,7 @@ fn event_call(e: &CallEvent) -> &str {
         CallEvent::Started { call_id, .. }
         | CallEvent::Refused { call_id, .. }
         | CallEvent::TurnCompleted { call_id, .. }
+        | CallEvent::Digit { call_id, .. }
         | CallEvent::Ended { call_id, .. } => call_id,
     }
 }

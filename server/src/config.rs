@@ -14,6 +14,8 @@ use voxgate_bridge::ws::WsConfig;
 use voxgate_pipeline::PipelineConfig;
 use voxgate_pipeline::agent::AgentConfig;
 
+use crate::sip::SipConfig;
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -74,6 +76,8 @@ pub(crate) struct Config {
     pub(crate) secrets: SecretsConfig,
     /// Sandbox phone numbers (`[sandbox]`).
     pub(crate) sandbox: SandboxConfig,
+    /// The SIP/RTP leg (`[sip]`; see `crate::sip`).
+    pub(crate) sip: SipConfig,
 }
 
 /// The `[sandbox]` section: numbers leased to elements for trying voxgate out, sending
@@ -238,6 +242,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             secrets: SecretsConfig::default(),
             sandbox: SandboxConfig::default(),
+            sip: SipConfig::default(),
         }
     }
 }
@@ -320,6 +325,37 @@ impl Config {
             "VOXGATE_SANDBOX_CARRIER_API_URL" => self.sandbox.carrier_api_url = value,
             "VOXGATE_SANDBOX_USERNAME" => self.sandbox.username = Some(value),
             "VOXGATE_SANDBOX_PASSWORD" => self.sandbox.password = Some(value),
+            "VOXGATE_SIP_LISTEN" => {
+                self.sip.listen = value.parse().map_err(|_| ConfigError::Env {
+                    name: name.to_owned(),
+                    value,
+                    expected: "socket address",
+                })?;
+            }
+            "VOXGATE_SIP_PUBLIC_ADDR" => {
+                self.sip.public_addr = match value.as_str() {
+                    "" => None,
+                    v => Some(v.parse().map_err(|_| ConfigError::Env {
+                        name: name.to_owned(),
+                        value: value.clone(),
+                        expected: "socket address",
+                    })?),
+                };
+            }
+            "VOXGATE_SIP_RTP_PORTS" => self.sip.rtp_ports = value,
+            "VOXGATE_SIP_ENABLED" => {
+                self.sip.enabled = match value.as_str() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => {
+                        return Err(ConfigError::Env {
+                            name: name.to_owned(),
+                            value,
+                            expected: "true or false",
+                        });
+                    }
+                };
+            }
             "VOXGATE_PIPELINE_SLOTS" => {
                 self.pipeline.slots = match value.parse() {
                     Ok(n) if n > 0 => n,

@@ -87,9 +87,12 @@ impl Control {
     pub(crate) fn attach(&self, app: &crate::app::App) {
         tokio::spawn(recover_sms(self.state.clone()));
         tokio::spawn(record(self.state.store_arc(), app.bus.subscribe()));
-        app.pipeline.set_contexts(Arc::new(StoreContexts {
+        let contexts = Arc::new(StoreContexts {
             store: self.state.store_arc(),
-        }));
+        });
+        for pipeline in app.pipelines() {
+            pipeline.set_contexts(contexts.clone());
+        }
         self.state
             .set_voice(Arc::new(crate::voice::MouthVoice::new(Arc::clone(
                 &app.mouth,
@@ -196,15 +199,18 @@ async fn record(store: Arc<dyn Store>, mut events: broadcast::Receiver<CallEvent
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        if let Err(e) = recorder.record(update(event)).await {
+        let Some(update) = update(event) else {
+            continue;
+        };
+        if let Err(e) = recorder.record(update).await {
             tracing::error!(error = %e, "storing a call event failed");
         }
     }
 }
 
-/// The pipeline's event as the recorder's.
-fn update(event: CallEvent) -> CallUpdate {
-    match event {
+/// The pipeline's event as the recorder's (`None`: not part of the call record).
+fn update(event: CallEvent) -> Option<CallUpdate> {
+    Some(match event {
         CallEvent::Started {
             call_id, from, to, ..
         } => CallUpdate::Started {
@@ -242,7 +248,9 @@ fn update(event: CallEvent) -> CallUpdate {
             reason,
             error,
         },
-    }
+        // Digits go to the live event stream, and to the brain as part of the conversation.
+        CallEvent::Digit { .. } => return None,
+    })
 }
 
 /// A turn's stage times in milliseconds (`null` for stages the turn did not reach).

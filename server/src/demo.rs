@@ -43,6 +43,11 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     };
     let control = crate::control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app);
+    // SIP calls are answered too, as by `serve`, while the demo keeps serving.
+    let _sip = match config.sip.enabled {
+        true => Some(crate::sip::start(&config.sip, app.sip_pipeline().clone()).await?),
+        false => None,
+    };
     let listener = http::bind(config.http.listen).await?;
     let addr = listener.local_addr()?;
     let events = app.bus.subscribe();
@@ -133,6 +138,7 @@ fn print_event(event: &CallEvent) {
             println!("\ncall ended ({reason}) after {turns} turns");
         }
         CallEvent::Refused { .. } => println!("call refused: no free slot"),
+        CallEvent::Digit { digit, .. } => println!("caller pressed {digit}"),
     }
 }
 

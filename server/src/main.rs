@@ -16,6 +16,7 @@ mod engines;
 mod events_log;
 mod http;
 mod secrets;
+mod sip;
 mod voice;
 
 use std::path::PathBuf;
@@ -141,6 +142,10 @@ async fn serve(config: config::Config) -> anyhow::Result<()> {
     }
     let control = control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app);
+    let _sip = match config.sip.enabled {
+        true => Some(sip::start(&config.sip, app.sip_pipeline().clone()).await?),
+        false => None,
+    };
     let listener = http::bind(config.http.listen).await?;
     http::serve(listener, http::router(Some(&app), Some(&control))).await
 }

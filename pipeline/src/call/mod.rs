@@ -40,6 +40,7 @@ use crate::agent::AgentConfig;
 use crate::context::CallContexts;
 use crate::error::PipelineError;
 use crate::events::EventBus;
+use crate::leg::{ElksLeg, Leg};
 use crate::metrics::Metrics;
 use crate::providers::{Brain, Ears, Mouth, VadFactory};
 use crate::slots::SlotPool;
@@ -192,10 +193,24 @@ impl Pipeline {
     pub fn slots_in_use(&self) -> usize {
         self.shared.slots.in_use()
     }
+
+    /// Slots in all.
+    pub fn slots_capacity(&self) -> usize {
+        self.shared.slots.capacity()
+    }
+}
+
+impl Pipeline {
+    /// Runs one call on `leg` (a SIP call's RTP stream, say) until it ends, in this
+    /// pipeline's slots and with its agent.
+    pub async fn run_leg<L: Leg>(&self, leg: L) {
+        task::run(Arc::clone(&self.shared), leg).await;
+    }
 }
 
 impl CallHandler for Pipeline {
-    fn handle(&self, leg: WsLeg) -> BoxFuture<'static, ()> {
+    fn handle(&self, socket: WsLeg) -> BoxFuture<'static, ()> {
+        let leg = ElksLeg::new(self.shared.session.clone(), socket);
         task::run(Arc::clone(&self.shared), leg).boxed()
     }
 }

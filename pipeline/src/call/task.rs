@@ -7,9 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use voxgate_bridge::message::ByeReason;
-use voxgate_bridge::ws::WsLeg;
-use voxgate_bridge::{BridgeError, Event, Output, Session};
 use voxgate_media::{AudioFrame, FRAME_MS};
 
 mod greeting;
@@ -21,6 +18,7 @@ use super::{CallSlot, Shared};
 use crate::context::LOOKUP_TIMEOUT;
 use crate::error::PipelineError;
 use crate::events::CallEvent;
+use crate::leg::{Leg, LegEvent, LegStep};
 use crate::metrics::TurnMetrics;
 use crate::providers::{Message, Role};
 use crate::slots::SlotGuard;
@@ -29,33 +27,26 @@ use crate::turn::{TurnController, TurnOutput};
 /// One 20 ms frame.
 const FRAME: Duration = Duration::from_millis(FRAME_MS as u64);
 
-/// Runs one call on `leg` until the session closes.
-pub(super) async fn run(shared: Arc<Shared>, mut leg: WsLeg) {
-    let mut call = Call::new(shared);
-    call.session.start(Instant::now());
+/// Runs one call on `leg` until the leg closes.
+pub(super) async fn run<L: Leg>(shared: Arc<Shared>, leg: L) {
+    let mut call = Call::new(shared, leg);
+    call.leg.start(Instant::now());
     loop {
         // Let the call act on everything that happened, until it has nothing more to say.
         loop {
             call.pump(Instant::now());
-            let Some(output) = call.session.poll_output() else {
-                break;
-            };
-            match output {
-                Output::Transmit(text) => {
-                    if leg.send(text).await.is_err() {
-                        call.session.handle_closed(Instant::now());
-                    }
-                }
-                Output::Event(event) => call.on_event(Instant::now(), event),
-                Output::Close => return leg.close().await,
+            match call.leg.next_step(Instant::now()).await {
+                None => break,
+                Some(LegStep::Event(event)) => call.on_event(Instant::now(), event),
+                Some(LegStep::Close) => return call.leg.close().await,
             }
         }
         let wake = call
             .next_wake(Instant::now())
             .map(tokio::time::Instant::from_std);
         tokio::select! {
-            input = leg.recv() => call.session.handle(Instant::now(), input.as_input()),
-            () = sleep_until(wake) => call.session.handle_timeout(Instant::now()),
+            () = call.leg.recv() => {}
+            () = sleep_until(wake) => call.leg.handle_timeout(Instant::now()),
             event = next_reply_event(call.reply.as_mut()) => call.on_reply(Instant::now(), event),
             answer = next_vad_answer(call.slot.as_deref_mut()) => {
                 call.take_vad_answers(Instant::now(), Some(answer));
@@ -128,9 +119,9 @@ impl Turn {
 }
 
 /// Everything one call owns.
-struct Call {
+struct Call<L> {
     shared: Arc<Shared>,
-    session: Session,
+    leg: L,
     /// Taken at `hello`; `None` before it, and for a refused call.
     slot: Option<SlotGuard<CallSlot>>,
     turns: TurnController,
@@ -145,14 +136,14 @@ struct Call {
     agent_hung_up: bool,
 }
 
-impl Call {
-    fn new(shared: Arc<Shared>) -> Self {
+impl<L: Leg> Call<L> {
+    fn new(shared: Arc<Shared>, leg: L) -> Self {
         let history = vec![Message::new(
             Role::System,
             shared.agent.system_prompt.clone(),
         )];
         Self {
-            session: Session::new(shared.session.clone()),
+            leg,
             turns: TurnController::new(shared.agent.turn.clone()),
             slot: None,
             reply: None,
@@ -166,19 +157,37 @@ impl Call {
         }
     }
 
-    fn on_event(&mut self, now: Instant, event: Event) {
+    fn on_event(&mut self, now: Instant, event: LegEvent) {
         match event {
-            Event::Hello { callid, from, to } => self.on_hello(now, callid, from, to),
-            Event::CallerAudio(frame) => {
+            LegEvent::Started { call_id, from, to } => self.on_hello(now, call_id, from, to),
+            LegEvent::CallerAudio(frame) => {
                 self.on_caller_audio(now, &frame);
-                self.session.recycle(frame);
+                self.leg.recycle(frame);
             }
-            Event::Ended {
+            LegEvent::Digit(digit) => self.on_digit(digit),
+            LegEvent::Ended {
                 reason,
                 message,
                 error,
             } => self.on_ended(reason, message.as_deref(), error),
         }
+    }
+
+    /// A DTMF digit: published, and kept in the conversation so the brain sees it on the
+    /// next turn.
+    fn on_digit(&mut self, digit: char) {
+        if self.slot.is_none() {
+            return;
+        }
+        tracing::info!(call_id = %self.call_id, %digit, "caller pressed a key");
+        self.history.push(Message::new(
+            Role::User,
+            format!("[the caller pressed {digit}]"),
+        ));
+        self.shared.bus.publish(CallEvent::Digit {
+            call_id: self.call_id.clone(),
+            digit,
+        });
     }
 
     fn on_hello(&mut self, now: Instant, call_id: String, from: String, to: String) {
@@ -189,7 +198,7 @@ impl Call {
             shared.metrics.calls_refused.fetch_add(1, Ordering::Relaxed);
             let call_id = self.call_id.clone();
             shared.bus.publish(CallEvent::Refused { call_id, from, to });
-            return self.session.hangup(now);
+            return self.leg.hangup(now);
         };
         slot.reset();
         self.slot = Some(slot);
@@ -323,9 +332,9 @@ impl Call {
         if let Some(slot) = self.slot.as_deref_mut() {
             slot.outbound.clear();
         }
-        let played = turn.sent.saturating_sub(self.session.buffered(now));
+        let played = turn.sent.saturating_sub(self.leg.buffered(now));
         if !turn.sent.is_zero() {
-            self.session.interrupt(now);
+            self.leg.interrupt(now);
         }
         let heard = turn.heard.heard(played);
         self.finish_turn(turn, heard, true);
@@ -390,7 +399,7 @@ impl Call {
         let (Some(turn), Some(slot)) = (self.turn.as_mut(), self.slot.as_deref_mut()) else {
             return;
         };
-        while self.session.can_send(now) {
+        while self.leg.can_send(now) {
             let frame = match slot.outbound.next_frame() {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
@@ -400,7 +409,7 @@ impl Call {
                     break;
                 }
             };
-            if let Err(e) = self.session.send_audio(now, frame.samples()) {
+            if let Err(e) = self.leg.send_audio(now, frame.samples()) {
                 tracing::warn!(%e, "reply frame not sent");
                 break;
             }
@@ -414,7 +423,7 @@ impl Call {
             turn.sent += FRAME;
         }
         let played_out =
-            turn.reply_done && slot.outbound.is_empty() && self.session.buffered(now).is_zero();
+            turn.reply_done && slot.outbound.is_empty() && self.leg.buffered(now).is_zero();
         if !played_out {
             return;
         }
@@ -426,19 +435,19 @@ impl Call {
         if hangup {
             tracing::info!(call_id = %self.call_id, "agent hangs up");
             self.agent_hung_up = true;
-            self.session.hangup(now);
+            self.leg.hangup(now);
         }
     }
 
     /// When the loop must wake with no input: the session's timer, the moment the next
     /// queued frame fits, or the moment the last reply audio has played.
     fn next_wake(&self, now: Instant) -> Option<Instant> {
-        let session = self.session.poll_timeout();
+        let session = self.leg.poll_timeout();
         let reply = match (&self.turn, self.slot.as_deref()) {
             (Some(_), Some(slot)) if slot.outbound.has_frame() => {
-                Some(self.session.next_send_at(now)).filter(|&at| at > now)
+                Some(self.leg.next_send_at(now)).filter(|&at| at > now)
             }
-            (Some(turn), Some(_)) if turn.reply_done => Some(now + self.session.buffered(now)),
+            (Some(turn), Some(_)) if turn.reply_done => Some(now + self.leg.buffered(now)),
             _ => None,
         };
         [session, reply].into_iter().flatten().min()
@@ -472,7 +481,12 @@ impl Call {
         });
     }
 
-    fn on_ended(&mut self, reason: ByeReason, message: Option<&str>, error: Option<BridgeError>) {
+    fn on_ended(
+        &mut self,
+        reason: &'static str,
+        message: Option<&str>,
+        error: Option<&'static str>,
+    ) {
         self.reply = None;
         if self.slot.is_none() {
             return; // Refused, or never said hello: not a call.
@@ -482,10 +496,10 @@ impl Call {
             self.finish_turn(turn, heard, true);
         }
         let reason = match reason {
-            ByeReason::Done if self.agent_hung_up => "agent".to_owned(),
-            other => other.as_str().to_owned(),
+            "done" if self.agent_hung_up => "agent",
+            other => other,
         };
-        if reason == ByeReason::Error.as_str() {
+        if reason == "error" {
             self.shared
                 .metrics
                 .calls_failed
@@ -494,8 +508,8 @@ impl Call {
         tracing::info!(call_id = %self.call_id, %reason, ?message, ?error, "call ended");
         self.shared.bus.publish(CallEvent::Ended {
             call_id: self.call_id.clone(),
-            reason,
-            error: error.map(|e| e.code().to_owned()),
+            reason: reason.to_owned(),
+            error: error.map(str::to_owned),
             turns: self.completed_turns,
         });
     }

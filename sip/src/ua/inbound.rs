@@ -82,6 +82,7 @@ impl UserAgent {
             .unwrap_or_default();
         let to_user = invite.uri.user().unwrap_or_default().to_owned();
         let offer = invite.body.clone();
+        let call_id = dialog.id().call_id.clone();
         let mut call = Call::new(Role::Callee, CallState::Ringing, from, invite);
         call.invite_key = Some(key);
         call.dialog = Some(dialog);
@@ -89,6 +90,7 @@ impl UserAgent {
         self.calls.insert(call_ref, call);
         self.emit(UaEvent::Incoming {
             call: call_ref,
+            call_id,
             from: caller,
             to_user,
             offer,

@@ -130,6 +130,8 @@ pub enum UaEvent {
     Incoming {
         /// The call.
         call: CallRef,
+        /// The INVITE's Call-ID (globally unique: the call's id in records and logs).
+        call_id: String,
         /// The caller's URI (From).
         from: String,
         /// The user part of the Request-URI (the dialled number or extension).

@@ -151,12 +151,14 @@ fn a_call_is_answered_acknowledged_and_hung_up_by_the_caller() {
     let a_call = net.incoming_on_a();
     match net.a_events.first() {
         Some(UaEvent::Incoming {
+            call_id,
             to_user,
             offer,
             from,
             peer,
             ..
         }) => {
+            assert!(call_id.ends_with("@voxgate"), "{call_id}");
             assert_eq!(to_user, "+46700000001");
             assert_eq!(offer, OFFER);
             assert_eq!(from, "sip:alice@192.0.2.20");

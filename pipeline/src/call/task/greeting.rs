@@ -22,7 +22,7 @@ pub(super) async fn next_context(lookup: Option<&mut Lookup>) -> Option<CallCont
 /// A running call-context lookup, bounded by [`LOOKUP_TIMEOUT`].
 pub(super) type Lookup = BoxFuture<'static, Option<CallContext>>;
 
-impl Call {
+impl<L: crate::leg::Leg> Call<L> {
     /// Applies the looked-up context: its prompt and the caller's earlier messages go
     /// into the conversation, then the greeting plays.
     pub(super) fn on_context(&mut self, now: Instant, context: Option<CallContext>) {
