@@ -198,7 +198,10 @@ fn a_baresip_caller_hears_the_agent_answer_its_question() {
     use voxgate_pipeline::engines::WhisperEars;
     use voxgate_pipeline::providers::Ears as _;
 
-    const REPLY: &str = "Your password has been reset. Goodbye.";
+    // espeak-ng through G.711 is hard for Whisper tiny.en: most sentences come back as
+    // noise (measured: "Your password has been reset" gives WER 83-100 % at 8 kHz), this
+    // one exactly. The check is on voxgate's path, so the reply is one the test's ears hear.
+    const REPLY: &str = "Thank you for calling. Goodbye.";
     let data = tempfile::tempdir().expect("temp dir");
     let rules = data.path().join("rules.toml");
     std::fs::write(
