@@ -18,7 +18,8 @@ pub fn is_keepalive(datagram: &[u8]) -> bool {
 
 /// Parses one UDP datagram as a SIP message.
 ///
-/// The head is lexed into canonical form first (see [`lexer`](super::lexer)), the body is
+/// The head is lexed into canonical form first (folded lines joined, compact names made
+/// long, comma lists split: see the module docs of `message`), the body is
 /// cut to `Content-Length` (RFC 3261 §18.3: extra bytes are ignored; a body shorter than
 /// the header says is refused), and then `rsip` parses it. The headers every message needs
 /// (§8.1.1: Via, From, To, Call-ID, CSeq; Max-Forwards when present) must parse as their
@@ -26,7 +27,8 @@ pub fn is_keepalive(datagram: &[u8]) -> bool {
 ///
 /// # Errors
 ///
-/// [`SipError::Message`](crate::SipError::Message) with the kind that says why; its
+/// The [`MessageErrorKind`] that says why (it converts into
+/// [`SipError::Message`](crate::SipError::Message)); its
 /// [`status`](MessageErrorKind::status) is the response a UAS sends for a request.
 pub fn parse(datagram: &[u8]) -> Result<SipMessage, MessageErrorKind> {
     if datagram.len() > MAX_DATAGRAM {

@@ -50,7 +50,8 @@ enum RegState {
     Unregistering,
 }
 
-/// One registration; see the [module docs](self).
+/// One registration, made by [`UserAgent::register`]: one Call-ID and a climbing CSeq,
+/// refreshed before it runs out and retried with backoff.
 #[derive(Debug)]
 pub struct Registration {
     registrar: SocketAddr,
