@@ -415,6 +415,39 @@ mod tests {
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.bridge.token, None, "generated on first start");
         assert!(c.pipeline.slots >= 1);
+        assert_eq!(c.sip.listen.to_string(), "127.0.0.1:5060");
+        assert!(c.sip.enabled);
+    }
+
+    #[test]
+    fn sip_settings_come_from_the_documented_variables() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("VOXGATE_SIP_LISTEN", "0.0.0.0:5080"),
+                ("VOXGATE_SIP_PUBLIC_ADDR", "203.0.113.5:5080"),
+                ("VOXGATE_SIP_RTP_PORTS", "40000-40099"),
+                ("VOXGATE_SIP_ENABLED", "false"),
+            ]),
+        )
+        .expect("config");
+        assert_eq!(c.sip.listen.to_string(), "0.0.0.0:5080");
+        assert_eq!(
+            c.sip.public_addr.map(|a| a.to_string()).as_deref(),
+            Some("203.0.113.5:5080")
+        );
+        assert_eq!(c.sip.rtp_range().expect("range"), 40000..=40099);
+        assert!(!c.sip.enabled);
+        for (name, bad) in [
+            ("VOXGATE_SIP_LISTEN", "nonsense"),
+            ("VOXGATE_SIP_PUBLIC_ADDR", "x"),
+            ("VOXGATE_SIP_ENABLED", "maybe"),
+        ] {
+            assert!(
+                Config::load(None, env(&[(name, bad)])).is_err(),
+                "{name}={bad}"
+            );
+        }
     }
 
     #[test]
