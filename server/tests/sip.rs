@@ -341,3 +341,93 @@ fn a_baresip_caller_hears_the_agent_answer_its_question() {
         "{events:#?}"
     );
 }
+
+/// Malformed datagrams (RFC 4475 in spirit: bad Content-Length, CSeq methods that do not
+/// match, unknown schemes, versions and methods, binary garbage) never stop the server:
+/// each request that can be answered gets its status, garbage gets nothing, and a valid
+/// OPTIONS afterwards is still answered 200.
+#[test]
+fn malformed_requests_are_answered_and_the_server_keeps_serving() {
+    let rig = Rig::start(2);
+    // One socket per case: a refused INVITE's final response is retransmitted until an
+    // ACK (RFC 3261 §17.2.1), which this test does not send.
+    let socket = || {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        socket
+    };
+    let target = format!("127.0.0.1:{}", rig.sip_port);
+    let request = |start: &str, cseq: &str, extra: &str, branch: &str| {
+        format!(
+            "{start}\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK{branch}\r\n\
+             From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: torture-{branch}\r\n\
+             CSeq: {cseq}\r\nMax-Forwards: 70\r\n{extra}\r\n"
+        )
+    };
+    let cases: Vec<(String, Option<&str>)> = vec![
+        (
+            request("OPTIONS sip:a@127.0.0.1 SIP/2.0", "1 INVITE", "", "t1"),
+            Some("SIP/2.0 400 "),
+        ),
+        (
+            request("OPTIONS sip:a@127.0.0.1 SIP/7.0", "1 OPTIONS", "", "t2"),
+            Some("SIP/2.0 505 "),
+        ),
+        (
+            request("FOO sip:a@127.0.0.1 SIP/2.0", "1 FOO", "", "t3"),
+            Some("SIP/2.0 501 "),
+        ),
+        (
+            request("OPTIONS isbn:1234 SIP/2.0", "1 OPTIONS", "", "t4"),
+            Some("SIP/2.0 416 "),
+        ),
+        (
+            request(
+                "INVITE sip:a@127.0.0.1 SIP/2.0",
+                "1 INVITE",
+                "Content-Length: 9999\r\n",
+                "t5",
+            ),
+            Some("SIP/2.0 400 "),
+        ),
+        (
+            request(
+                "INVITE sip:a@127.0.0.1 SIP/2.0",
+                "1 INVITE",
+                "Contact: <sip:t@127.0.0.1:9>\r\nContent-Type: application/sdp\r\n",
+                "t6",
+            ) + "v=0\r\nnot sdp\r\n",
+            Some("SIP/2.0 488 "),
+        ),
+        ("\u{0}\u{1}\u{2} definitely not SIP \u{7f}".to_owned(), None),
+        ("SIP/2.0 200 OK\r\n\r\n".to_owned(), None),
+    ];
+    let mut buf = [0u8; 65_535];
+    for (datagram, want) in &cases {
+        let socket = socket();
+        socket.send_to(datagram.as_bytes(), &target).expect("send");
+        let got = socket
+            .recv_from(&mut buf)
+            .ok()
+            .map(|(n, _)| String::from_utf8_lossy(&buf[..n]).into_owned());
+        match want {
+            Some(status) => {
+                let answer = got.unwrap_or_else(|| panic!("no answer to {datagram:?}"));
+                assert!(answer.starts_with(status), "{datagram:?} got {answer}");
+            }
+            None => assert_eq!(got, None, "garbage is not answered: {datagram:?}"),
+        }
+    }
+    let options = request("OPTIONS sip:a@127.0.0.1 SIP/2.0", "2 OPTIONS", "", "alive");
+    let socket = socket();
+    socket.send_to(options.as_bytes(), &target).expect("send");
+    let (n, _) = socket.recv_from(&mut buf).expect("still answering");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("SIP/2.0 200 OK"), "{answer}");
+    assert!(
+        answer.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"),
+        "{answer}"
+    );
+}
