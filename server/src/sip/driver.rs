@@ -21,7 +21,7 @@ use voxgate_sip::rtp::{RtpConfig, RtpSession};
 use voxgate_sip::sdp::{self, LocalMedia, SessionDescription};
 use voxgate_sip::ua::{CallRef, EndReason, UaConfig, UaEvent, UaOutput, UserAgent};
 
-use super::leg::{Signal, SipLeg};
+use super::leg::{Signal, SipLeg, Who};
 use super::ports::Ports;
 
 /// Commands from call tasks to the user agent task.
@@ -81,13 +81,6 @@ impl Drop for SipService {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// Who an incoming call is: its Call-ID, caller and the number called.
-struct Who {
-    call_id: String,
-    from: String,
-    to: String,
 }
 
 /// A call the user agent task knows.
@@ -182,8 +175,8 @@ impl Driver {
 
     /// An INVITE: refuse it (486, 400, 488, 503) or answer it and start its call task.
     async fn on_incoming(&mut self, call: CallRef, who: Who, offer: &[u8], peer: SocketAddr) {
-        let Who { call_id, from, to } = who;
         let now = Instant::now();
+        let Who { from, to, .. } = &who;
         if self.pipeline.slots_in_use() >= self.pipeline.slots_capacity() {
             tracing::warn!(?call, %from, %to, "no free call slot: 486 Busy Here");
             self.pipeline
@@ -245,12 +238,9 @@ impl Driver {
         self.calls.insert(call, Entry { signals, local });
         let leg = SipLeg::new(
             call,
-            call_id,
-            from,
-            to,
+            who,
             session,
-            rtp,
-            rtcp,
+            (rtp, rtcp),
             inbox,
             self.commands.clone(),
         );

@@ -25,22 +25,26 @@ pub(super) enum Signal {
     Ended(EndReason),
 }
 
+/// Who an incoming call is: its Call-ID, caller and the number called.
+pub(super) struct Who {
+    pub(super) call_id: String,
+    pub(super) from: String,
+    pub(super) to: String,
+}
+
 /// Room for one RTP or RTCP datagram.
 const DATAGRAM: usize = 1500;
 
 /// One SIP call; see the [module docs](self).
 pub(super) struct SipLeg {
     call: CallRef,
-    call_id: String,
-    from: String,
-    to: String,
+    /// Taken for the `Started` event.
+    who: Option<Who>,
     rtp: RtpSession,
     rtp_socket: UdpSocket,
     rtcp_socket: UdpSocket,
     signals: mpsc::Receiver<Signal>,
     commands: mpsc::Sender<Command>,
-    /// `Started` was given.
-    started: bool,
     /// The end, once known; given after what is pending, then `Close`.
     ending: Option<LegEvent>,
     /// `Ended` was given: the next step is `Close`.
@@ -53,29 +57,24 @@ pub(super) struct SipLeg {
 }
 
 impl SipLeg {
-    #[allow(clippy::too_many_arguments)] // One call's whole state, handed over once.
+    /// A call answered on the SIP side: its media session, its RTP and RTCP sockets, the
+    /// signals the user agent task sends it, and where its hangup goes.
     pub(super) fn new(
         call: CallRef,
-        call_id: String,
-        from: String,
-        to: String,
+        who: Who,
         rtp: RtpSession,
-        rtp_socket: UdpSocket,
-        rtcp_socket: UdpSocket,
+        (rtp_socket, rtcp_socket): (UdpSocket, UdpSocket),
         signals: mpsc::Receiver<Signal>,
         commands: mpsc::Sender<Command>,
     ) -> Self {
         Self {
             call,
-            call_id,
-            from,
-            to,
+            who: Some(who),
             rtp,
             rtp_socket,
             rtcp_socket,
             signals,
             commands,
-            started: false,
             ending: None,
             ended: false,
             pending_digit: None,
@@ -117,13 +116,8 @@ impl Leg for SipLeg {
     fn start(&mut self, _now: Instant) {}
 
     async fn next_step(&mut self, now: Instant) -> Option<LegStep> {
-        if !self.started {
-            self.started = true;
-            return Some(LegStep::Event(LegEvent::Started {
-                call_id: self.call_id.clone(),
-                from: self.from.clone(),
-                to: self.to.clone(),
-            }));
+        if let Some(Who { call_id, from, to }) = self.who.take() {
+            return Some(LegStep::Event(LegEvent::Started { call_id, from, to }));
         }
         if self.ended {
             return Some(LegStep::Close);
