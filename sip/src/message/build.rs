@@ -52,25 +52,32 @@ pub fn with_to_tag(mut response: Response, tag: &str) -> Response {
 /// The bytes of an error response (with `status`) to a datagram that did not parse, when
 /// it looks enough like a request to answer: a request line, and Via, From, To, Call-ID and
 /// CSeq lines, copied as sent (RFC 3261 §8.2: "the UAS MUST generate an appropriate
-/// response" where it can). `None` for responses and for heads too broken to lex.
+/// response" where it can). Header lines that do not lex (the reason for the refusal, often)
+/// are passed over; of From, To, Call-ID and CSeq only the first is copied, all Vias are.
+/// `None` for responses and for heads too broken to find those in.
 pub fn refusal(datagram: &[u8], status: u16) -> Option<Vec<u8>> {
     let (head, _) = lexer::split(datagram).ok()?;
-    let head = lexer::lex(head.trim_start_matches(['\r', '\n'])).ok()?;
-    if head.start.starts_with("SIP/") {
+    let head = lexer::lex_lenient(head.trim_start_matches(['\r', '\n']))?;
+    let is_response = head
+        .start
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"));
+    if is_response {
         return None;
     }
     let mut out = format!("SIP/2.0 {status} {}\r\n", reason_phrase(status));
     for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
-        let mut found = false;
-        for (_, value) in head.fields.iter().filter(|(n, _)| *n == name) {
-            if value.bytes().any(|b| b.is_ascii_control()) {
-                return None;
+        let mut values = head
+            .fields
+            .iter()
+            .filter(|(n, value)| *n == name && !value.is_empty())
+            .map(|(_, value)| value);
+        let first = values.next()?;
+        out.push_str(&format!("{name}: {first}\r\n"));
+        if name == "Via" {
+            for value in values {
+                out.push_str(&format!("{name}: {value}\r\n"));
             }
-            out.push_str(&format!("{name}: {value}\r\n"));
-            found = true;
-        }
-        if !found {
-            return None;
         }
     }
     out.push_str("Content-Length: 0\r\n\r\n");

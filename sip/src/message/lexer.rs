@@ -58,12 +58,36 @@ fn find_blank_line(data: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Lexes a head (see the module docs).
 pub(crate) fn lex(head: &str) -> Result<Head<'_>, MessageErrorKind> {
+    lex_with(head, Strictness::Refuse)
+}
+
+/// Lexes what can be read of a head, skipping header lines [`lex`] would refuse (no colon, a
+/// name that is not a token, a control character, too long) and the fields past the limit:
+/// enough to copy the identifying headers of a request into its refusal. `None` when not
+/// even the start line reads.
+pub(crate) fn lex_lenient(head: &str) -> Option<Head<'_>> {
+    lex_with(head, Strictness::Skip).ok()
+}
+
+/// What [`lex_with`] does with a header line it cannot read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strictness {
+    /// Refuse the head.
+    Refuse,
+    /// Leave the line out (and stop at the field limit).
+    Skip,
+}
+
+fn lex_with(head: &str, strictness: Strictness) -> Result<Head<'_>, MessageErrorKind> {
     let mut lines = unfold(head);
     let start = lines.next().ok_or(MessageErrorKind::EmptyMessage)?;
     let start = start.map_err(|()| MessageErrorKind::BadHeaderLine)?;
     let start = start.as_borrowed().ok_or(MessageErrorKind::BadStartLine)?;
     if start.is_empty() {
         return Err(MessageErrorKind::EmptyMessage);
+    }
+    if start.bytes().any(is_forbidden_control) {
+        return Err(MessageErrorKind::BadStartLine);
     }
     let mut parsed = Head {
         start,
@@ -72,21 +96,45 @@ pub(crate) fn lex(head: &str) -> Result<Head<'_>, MessageErrorKind> {
         order: Vec::new(),
     };
     for line in lines {
-        let line = line.map_err(|()| MessageErrorKind::BadHeaderLine)?;
-        let text = line.as_str();
-        if text.len() > MAX_LINE {
-            return Err(MessageErrorKind::HeaderTooLong);
+        let read = line
+            .map_err(|()| MessageErrorKind::BadHeaderLine)
+            .and_then(|line| {
+                let (name, value) = header_line(line.as_str())?;
+                push_field(&mut parsed, name, value)
+            });
+        match (read, strictness) {
+            (Ok(()), _) => {}
+            (Err(kind), Strictness::Refuse) => return Err(kind),
+            (Err(MessageErrorKind::TooManyHeaders), Strictness::Skip) => break,
+            (Err(_), Strictness::Skip) => {}
         }
-        let (name, value) = text
-            .split_once(':')
-            .ok_or(MessageErrorKind::BadHeaderLine)?;
-        let name = name.trim_end_matches([' ', '\t']);
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(MessageErrorKind::BadHeaderName);
-        }
-        push_field(&mut parsed, name, value.trim_matches([' ', '\t']))?;
     }
     Ok(parsed)
+}
+
+/// One logical header line cut into its name and its trimmed value.
+fn header_line(text: &str) -> Result<(&str, &str), MessageErrorKind> {
+    if text.len() > MAX_LINE {
+        return Err(MessageErrorKind::HeaderTooLong);
+    }
+    // RFC 3261 §25.1: header values are TEXT-UTF8 and LWS; no octet of a head is a control
+    // character but HTAB (CR and LF only end lines).
+    if text.bytes().any(is_forbidden_control) {
+        return Err(MessageErrorKind::BadHeaderLine);
+    }
+    let (name, value) = text
+        .split_once(':')
+        .ok_or(MessageErrorKind::BadHeaderLine)?;
+    let name = name.trim_end_matches([' ', '\t']);
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Err(MessageErrorKind::BadHeaderName);
+    }
+    Ok((name, value.trim_matches([' ', '\t'])))
+}
+
+/// A control character no line of a head may hold: all but HTAB.
+fn is_forbidden_control(b: u8) -> bool {
+    b.is_ascii_control() && b != b'\t'
 }
 
 /// Adds one header line's values to `head`.
@@ -100,7 +148,7 @@ fn push_field(head: &mut Head<'_>, name: &str, value: &str) -> Result<(), Messag
             };
             for value in values {
                 head.order.push(Ok(head.fields.len()));
-                head.fields.push((long, value.to_owned()));
+                head.fields.push((long, tighten(long, value)));
             }
         }
         None => {
@@ -250,6 +298,60 @@ fn split_commas(value: &str) -> Vec<&str> {
     parts
 }
 
+/// A structured header value in the one form `rsip` reads, which RFC 3261 §7.3.1 makes
+/// equivalent to what was sent ("all linear white space, including folding, has the same
+/// semantics as SP"): outside quoted strings and `<...>`, each run of SP and HTAB becomes one
+/// SP, and none is left around the separators §25.1 lets white space surround (SEMI and
+/// EQUAL; in Via also SLASH and COLON). A Via's sent-protocol is made upper case: its
+/// tokens are case-insensitive and `rsip` knows `SIP/2.0/UDP`, not `sip/2.0/udp`.
+fn tighten(long: &str, value: &str) -> String {
+    let separators: &[char] = match long {
+        "Via" => &[';', '=', '/', ':'],
+        "From" | "To" | "Contact" | "Route" | "Record-Route" => &[';', '='],
+        "CSeq" => &[],
+        _ => return value.to_owned(),
+    };
+    let mut out = String::with_capacity(value.len());
+    let (mut quoted, mut escaped, mut angle) = (false, false, false);
+    let (mut space, mut after_separator) = (false, false);
+    for c in value.chars() {
+        if quoted || angle {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' if quoted => quoted = false,
+                '>' if angle => angle = false,
+                _ => {}
+            }
+            out.push(c);
+            continue;
+        }
+        if c == ' ' || c == '\t' {
+            space = true;
+            continue;
+        }
+        if separators.contains(&c) {
+            after_separator = true;
+        } else {
+            if space && !after_separator {
+                out.push(' ');
+            }
+            after_separator = false;
+            quoted = c == '"';
+            angle = c == '<';
+        }
+        space = false;
+        out.push(c);
+    }
+    if long == "Via" {
+        let end = out.find(' ').unwrap_or(out.len());
+        if let Some(protocol) = out.get_mut(..end) {
+            protocol.make_ascii_uppercase();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,10 +431,60 @@ mod tests {
             ),
             (&long, MessageErrorKind::HeaderTooLong),
             (&many, MessageErrorKind::TooManyHeaders),
+            (
+                "INVITE sip:a SIP/2.0\r\nSubject: a\u{0}b",
+                MessageErrorKind::BadHeaderLine,
+            ),
+            (
+                "INVITE sip:a SIP/2.0\r\nSubject: a\rb",
+                MessageErrorKind::BadHeaderLine,
+            ),
+            ("INVITE sip:a\u{7f} SIP/2.0", MessageErrorKind::BadStartLine),
         ];
         for (head, kind) in table {
             assert_eq!(lex(head).err(), Some(*kind), "{:?}", head.get(..40));
         }
+    }
+
+    #[test]
+    fn structured_values_lose_the_white_space_rsip_cannot_read() {
+        let table: &[(&str, &str, &str)] = &[
+            (
+                "Via",
+                "sip / 2.0 / udp  h : 5060 ; branch = z9hG4bK1",
+                "SIP/2.0/UDP h:5060;branch=z9hG4bK1",
+            ),
+            (
+                "From",
+                "\"A  ; = B\"   <sip:a@h ; x>\t; tag = 1",
+                "\"A  ; = B\" <sip:a@h ; x>;tag=1",
+            ),
+            ("To", "Bob\t Smith <sip:b@h>", "Bob Smith <sip:b@h>"),
+            ("CSeq", "1 \t INVITE", "1 INVITE"),
+            ("Subject", "a  ;  b", "a  ;  b"),
+        ];
+        for (long, sent, want) in table {
+            assert_eq!(tighten(long, sent), *want, "{long}: {sent}");
+        }
+    }
+
+    #[test]
+    fn a_lenient_lex_passes_over_the_lines_a_strict_one_refuses() {
+        let head = format!(
+            "INVITE sip:a SIP/2.0\r\nno colon\r\nBad Name: x\r\nSubject: a\u{0}\r\n\
+             Subject: {}\r\nCall-ID: kept",
+            "x".repeat(MAX_LINE)
+        );
+        assert_eq!(lex(&head).err(), Some(MessageErrorKind::BadHeaderLine));
+        let lenient = lex_lenient(&head).expect("the start line reads");
+        assert_eq!(lenient.fields, vec![("Call-ID", "kept".to_owned())]);
+        let many = format!(
+            "OPTIONS sip:a SIP/2.0\r\nCall-ID: c\r\n{}",
+            "Subject: x\r\n".repeat(MAX_HEADERS * 2)
+        );
+        let lenient = lex_lenient(&many).expect("the start line reads");
+        assert_eq!(lenient.fields.len(), MAX_HEADERS + 1, "stops at the limit");
+        assert_eq!(lex_lenient(" folded start"), None);
     }
 
     #[test]

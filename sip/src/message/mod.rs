@@ -35,9 +35,10 @@ pub enum MessageErrorKind {
     VersionNotSupported,
     /// A request method voxgate does not know.
     UnknownMethod,
-    /// A Request-URI scheme other than `sip`, `sips` or `tel`.
+    /// A Request-URI scheme other than `sip` or `sips`.
     UnsupportedUriScheme,
-    /// A header line without a colon, or a continuation line with nothing to continue.
+    /// A header line without a colon or with a control character (HTAB aside), or a
+    /// continuation line with nothing to continue.
     BadHeaderLine,
     /// A header name that is not a token.
     BadHeaderName,
@@ -45,7 +46,7 @@ pub enum MessageErrorKind {
     HeaderTooLong,
     /// More header fields than voxgate reads.
     TooManyHeaders,
-    /// A Content-Length that is not one number.
+    /// A Content-Length that is not one run of digits.
     BadContentLength,
     /// A body shorter than its Content-Length.
     BodyTruncated,
@@ -71,8 +72,10 @@ pub enum MessageErrorKind {
     BadCSeq,
     /// A request whose CSeq names another method.
     CSeqMethodMismatch,
-    /// A Max-Forwards that is not a number.
+    /// A Max-Forwards that is not a number from 0 to 255.
     BadMaxForwards,
+    /// A header that may appear once (From, To, Call-ID, CSeq, Max-Forwards) appears again.
+    RepeatedHeader,
 }
 
 impl MessageErrorKind {
@@ -105,6 +108,7 @@ impl MessageErrorKind {
             Self::BadCSeq => "SIP_MESSAGE_BAD_CSEQ",
             Self::CSeqMethodMismatch => "SIP_MESSAGE_CSEQ_METHOD_MISMATCH",
             Self::BadMaxForwards => "SIP_MESSAGE_BAD_MAX_FORWARDS",
+            Self::RepeatedHeader => "SIP_MESSAGE_REPEATED_HEADER",
         }
     }
 

@@ -36,13 +36,14 @@ pub fn parse(datagram: &[u8]) -> Result<SipMessage, MessageErrorKind> {
     }
     let (head, body) = lexer::split(datagram)?;
     let head = lexer::lex(head.trim_start_matches(['\r', '\n']))?;
-    let is_request = check_start_line(head.start)?;
+    let start = check_start_line(head.start)?;
     let body = cut_body(&head, body)?;
-    let canonical = canonical(&head, body);
+    check_head(&head)?;
+    let canonical = canonical(&start.canonical, &head, body);
     let message =
         SipMessage::try_from(canonical.as_slice()).map_err(|_| MessageErrorKind::Syntax)?;
     check_headers(&message)?;
-    match (&message, is_request) {
+    match (&message, start.is_request) {
         (SipMessage::Request(request), true) => check_request(request)?,
         (SipMessage::Response(_), false) => {}
         _ => return Err(MessageErrorKind::BadStartLine),
@@ -50,22 +51,50 @@ pub fn parse(datagram: &[u8]) -> Result<SipMessage, MessageErrorKind> {
     Ok(message)
 }
 
-/// Checks the start line's shape and version; true for a request.
-fn check_start_line(start: &str) -> Result<bool, MessageErrorKind> {
+/// The SIP-Version voxgate speaks, as it is sent (RFC 3261 §7.1: "case-insensitive, but
+/// implementations MUST send upper-case").
+const VERSION: &str = "SIP/2.0";
+
+/// A checked start line.
+struct StartLine {
+    /// A request line rather than a status line.
+    is_request: bool,
+    /// The line with its SIP-Version in upper case, the only form `rsip` reads.
+    canonical: String,
+}
+
+/// Checks the start line's shape, version, method and Request-URI scheme, in that order: a
+/// line that is not SIP at all (an HTTP request, say) is a bad start line, not an unknown
+/// method.
+fn check_start_line(start: &str) -> Result<StartLine, MessageErrorKind> {
     let mut parts = start.splitn(3, ' ');
     let (first, second, third) = match (parts.next(), parts.next(), parts.next()) {
         (Some(a), Some(b), Some(c)) => (a, b, c),
         _ => return Err(MessageErrorKind::BadStartLine),
     };
-    if first.starts_with("SIP/") {
-        if first != "SIP/2.0" {
+    if is_sip_version(first) {
+        if !first.eq_ignore_ascii_case(VERSION) {
             return Err(MessageErrorKind::VersionNotSupported);
         }
         let code_ok = second.len() == 3 && second.bytes().all(|b| b.is_ascii_digit());
         if !code_ok || second.starts_with('0') {
             return Err(MessageErrorKind::BadStartLine);
         }
-        return Ok(false);
+        let canonical = format!("{VERSION} {second} {third}");
+        return Ok(StartLine {
+            is_request: false,
+            canonical,
+        });
+    }
+    if third.contains(' ') {
+        return Err(MessageErrorKind::BadStartLine);
+    }
+    if !third.eq_ignore_ascii_case(VERSION) {
+        return Err(if is_sip_version(third) {
+            MessageErrorKind::VersionNotSupported
+        } else {
+            MessageErrorKind::BadStartLine
+        });
     }
     if first.is_empty() || !first.bytes().all(is_token_byte) {
         return Err(MessageErrorKind::BadStartLine);
@@ -74,22 +103,23 @@ fn check_start_line(start: &str) -> Result<bool, MessageErrorKind> {
     if !KNOWN_METHODS.contains(&first) {
         return Err(MessageErrorKind::UnknownMethod);
     }
-    if third.contains(' ') {
-        return Err(MessageErrorKind::BadStartLine);
-    }
-    if third != "SIP/2.0" {
-        return Err(if third.starts_with("SIP/") {
-            MessageErrorKind::VersionNotSupported
-        } else {
-            MessageErrorKind::BadStartLine
-        });
-    }
+    // No `tel:` (RFC 3966): rsip 0.4 has no tel URI and reads `tel:+46701234567` as a host
+    // and a port, so voxgate does not serve the scheme and says so with 416 (§8.2.2.1).
     let scheme = second.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
-        Some("sip" | "sips" | "tel") => Ok(true),
+        Some("sip" | "sips") => Ok(StartLine {
+            is_request: true,
+            canonical: format!("{first} {second} {VERSION}"),
+        }),
         Some(s) if is_scheme(s) => Err(MessageErrorKind::UnsupportedUriScheme),
         _ => Err(MessageErrorKind::BadStartLine),
     }
+}
+
+/// Whether `part` is a SIP-Version of any number: `SIP/` in any case.
+fn is_sip_version(part: &str) -> bool {
+    part.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
 }
 
 /// The methods `rsip` has a variant for; anything else is answered 501 (§8.2.1).
@@ -128,7 +158,8 @@ fn cut_body<'a>(head: &Head<'_>, body: &'a [u8]) -> Result<&'a [u8], MessageErro
     let Some((_, value)) = lengths.next() else {
         return Ok(body);
     };
-    if lengths.next().is_some() {
+    // 1*DIGIT (§20.14): Rust's `parse` would also take a leading `+`.
+    if lengths.next().is_some() || !is_digits(value) {
         return Err(MessageErrorKind::BadContentLength);
     }
     let declared: usize = value
@@ -137,11 +168,57 @@ fn cut_body<'a>(head: &Head<'_>, body: &'a [u8]) -> Result<&'a [u8], MessageErro
     body.get(..declared).ok_or(MessageErrorKind::BodyTruncated)
 }
 
-/// The message in the one form `rsip` parses: `\r\n`, long names, one value per line, and a
-/// `Content-Length` that matches the body.
-fn canonical(head: &Head<'_>, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(head.start.len() + 64 * head.order.len() + body.len());
-    out.extend_from_slice(head.start.as_bytes());
+/// `1*DIGIT`.
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Headers a message carries at most once (RFC 3261 §7.3.1: only a header whose grammar is
+/// a comma list may appear on several lines). Content-Length is checked with the body.
+const SINGLE: &[&str] = &["From", "To", "Call-ID", "CSeq", "Max-Forwards"];
+
+/// What the head must satisfy before `rsip` sees it, because `rsip` would let it through:
+/// no single-valued header twice, and no quoted string left open in Via, From or To (rsip
+/// reads `"Alice <sip:a@h>` as the display name `"Alice`).
+fn check_head(head: &Head<'_>) -> Result<(), MessageErrorKind> {
+    for single in SINGLE {
+        if head.fields.iter().filter(|(n, _)| n == single).count() > 1 {
+            return Err(MessageErrorKind::RepeatedHeader);
+        }
+    }
+    for (name, value) in &head.fields {
+        let kind = match *name {
+            "Via" => MessageErrorKind::BadVia,
+            "From" => MessageErrorKind::BadFrom,
+            "To" => MessageErrorKind::BadTo,
+            _ => continue,
+        };
+        if !quotes_closed(value) {
+            return Err(kind);
+        }
+    }
+    Ok(())
+}
+
+/// Whether every quoted string in `value` ends (a backslash escapes the next character).
+fn quotes_closed(value: &str) -> bool {
+    let (mut quoted, mut escaped) = (false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            _ => {}
+        }
+    }
+    !quoted
+}
+
+/// The message in the one form `rsip` parses: the canonical `start` line, `\r\n`, long
+/// names, one value per line, and a `Content-Length` that matches the body.
+fn canonical(start: &str, head: &Head<'_>, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(start.len() + 64 * head.order.len() + body.len());
+    out.extend_from_slice(start.as_bytes());
     out.extend_from_slice(b"\r\n");
     for place in &head.order {
         let (name, value) = match *place {
@@ -180,22 +257,34 @@ fn check_headers(message: &SipMessage) -> Result<(), MessageErrorKind> {
     }
     let cseq = message.cseq_header().map_err(|_| K::MissingCSeq)?;
     cseq.typed().map_err(|_| K::BadCSeq)?;
+    // 1*DIGIT LWS Method (§20.16); rsip would also take `+1 INVITE`.
+    let number = cseq.value().split_once(' ').map(|(n, _)| n);
+    if !number.is_some_and(is_digits) {
+        return Err(K::BadCSeq);
+    }
     if let Ok(max) = message.max_forwards_header() {
-        max.num().map_err(|_| K::BadMaxForwards)?;
+        // "an integer in the range 0-255" (§20.22).
+        let hops = max.num().map_err(|_| K::BadMaxForwards)?;
+        if hops > 255 || !is_digits(max.value().trim()) {
+            return Err(K::BadMaxForwards);
+        }
     }
     Ok(())
 }
 
 /// What only requests must satisfy: a CSeq naming their own method, below 2^31 (§8.1.1.5).
+/// The method is compared as sent: methods are case-sensitive (§7.1), and rsip reads
+/// `1 invite` as INVITE.
 fn check_request(request: &Request) -> Result<(), MessageErrorKind> {
-    let cseq = request
+    let header = request
         .cseq_header()
-        .and_then(|c| c.typed())
         .map_err(|_| MessageErrorKind::BadCSeq)?;
+    let cseq = header.typed().map_err(|_| MessageErrorKind::BadCSeq)?;
     if cseq.seq >= 1 << 31 {
         return Err(MessageErrorKind::BadCSeq);
     }
-    if cseq.method != request.method {
+    let method = header.value().split_whitespace().nth(1);
+    if method != Some(request.method.to_string().as_str()) {
         return Err(MessageErrorKind::CSeqMethodMismatch);
     }
     Ok(())

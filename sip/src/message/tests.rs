@@ -59,6 +59,16 @@ fn valid_but_unusual_messages_parse() {
     ];
     let bare_lf = "OPTIONS sip:agent@voxgate.test SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n\
                    To: <sip:a@b>\nFrom: <sip:c@d>;tag=1\nCall-ID: lf\nCSeq: 2 OPTIONS\n\n";
+    // RFC 3261 §7.1: the SIP-Version is case-insensitive; §25.1: SWS around SLASH and SEMI.
+    let lower_version = [
+        "OPTIONS sip:agent@voxgate.test sip/2.0",
+        "Via: sip / 2.0 / udp 192.0.2.1 ; branch = z9hG4bKlv",
+        "To: <sip:agent@voxgate.test>",
+        "From: \"Alice\"   <sip:alice@example.com> ; tag = 7",
+        "Call-ID: lower-version",
+        "CSeq: 3\tOPTIONS",
+        "Max-Forwards: 255",
+    ];
     let table: Vec<(Vec<u8>, &str, u32, &str)> = vec![
         (
             msg(INVITE, ""),
@@ -73,6 +83,7 @@ fn valid_but_unusual_messages_parse() {
             "INVITE",
         ),
         (bare_lf.as_bytes().to_vec(), "lf", 2, "OPTIONS"),
+        (msg(&lower_version, ""), "lower-version", 3, "OPTIONS"),
         (
             msg(&strs(&with(INVITE, "Max-Forwards", "")), ""),
             "a84b4c76e66710@pc33.example.com",
@@ -274,6 +285,80 @@ fn broken_messages_are_refused_with_kind_and_status() {
         ),
         (b"\xff\xfe INVITE\r\n\r\n".to_vec(), K::NotUtf8, 400),
         (
+            msg(&strs(&with(INVITE, "Contact", "Content-Length: +0")), ""),
+            K::BadContentLength,
+            400,
+        ),
+        (
+            msg(&strs(&with(INVITE, "CSeq", "CSeq: 314159 invite")), ""),
+            K::CSeqMethodMismatch,
+            400,
+        ),
+        (
+            msg(&strs(&with(INVITE, "CSeq", "CSeq: +1 INVITE")), ""),
+            K::BadCSeq,
+            400,
+        ),
+        (
+            msg(
+                &strs(&with(INVITE, "Max-Forwards", "Max-Forwards: 256")),
+                "",
+            ),
+            K::BadMaxForwards,
+            400,
+        ),
+        (
+            msg(
+                &strs(&with(INVITE, "Max-Forwards", "Max-Forwards: +70")),
+                "",
+            ),
+            K::BadMaxForwards,
+            400,
+        ),
+        (
+            msg(&strs(&with(INVITE, "Contact", "Call-ID: another")), ""),
+            K::RepeatedHeader,
+            400,
+        ),
+        (
+            msg(
+                &strs(&with(INVITE, "Contact", "f: <sip:eve@example.com>")),
+                "",
+            ),
+            K::RepeatedHeader,
+            400,
+        ),
+        (
+            msg(
+                &strs(&with(
+                    INVITE,
+                    "From",
+                    "From: \"Alice <sip:a@example.com>;tag=1",
+                )),
+                "",
+            ),
+            K::BadFrom,
+            400,
+        ),
+        (
+            msg(&strs(&with(INVITE, "Contact", "Subject: a\u{0}b")), ""),
+            K::BadHeaderLine,
+            400,
+        ),
+        (
+            msg(
+                &strs(&with(INVITE, "INVITE", "INVITE tel:+46701234567 SIP/2.0")),
+                "",
+            ),
+            K::UnsupportedUriScheme,
+            416,
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: voxgate.test\r\n\r\n".to_vec(),
+            K::BadStartLine,
+            400,
+        ),
+        (
             b"SIP/2.0 999999 Way Too Big\r\n\r\n".to_vec(),
             K::BadStartLine,
             400,
@@ -307,6 +392,26 @@ fn refusals_copy_the_identifying_headers_and_skip_what_cannot_be_answered() {
         assert!(text.contains(line), "{line} in {text}");
     }
     assert!(parse(&answer).is_ok(), "the refusal itself parses: {text}");
+    // Lines that do not lex are passed over; a repeated Call-ID is copied once.
+    for (replace, by) in [
+        ("Contact", "no colon here"),
+        ("Contact", "Subject: a\u{0}b"),
+        ("Contact", "Call-ID: another"),
+    ] {
+        let broken = msg(&strs(&with(INVITE, replace, by)), "");
+        let answer = refusal(&broken, 400).unwrap_or_else(|| panic!("answerable: {by}"));
+        let SipMessage::Response(response) = parse(&answer).expect("the refusal parses") else {
+            panic!("a response");
+        };
+        let summary = summarize(&SipMessage::Response(response)).expect("summary");
+        assert_eq!(summary.call_id, "a84b4c76e66710@pc33.example.com", "{by}");
+    }
+    assert_eq!(refusal(b"sip/2.0 200 OK\r\nVia: x\r\n\r\n", 400), None);
+    assert_eq!(
+        refusal(&msg(&strs(&with(INVITE, "Call-ID", "Call-ID:")), ""), 400),
+        None,
+        "an empty Call-ID identifies nothing"
+    );
     // A response, or a head without Call-ID, gets nothing.
     assert_eq!(refusal(b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n", 400), None);
     assert_eq!(
