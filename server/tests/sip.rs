@@ -4,16 +4,24 @@
 //! SIPp's built-in `uac_pcap` scenario is a whole call: INVITE with a PCMA offer, ACK,
 //! eight seconds of recorded G.711 speech and an RFC 2833 digit `1` from the pcaps Debian
 //! ships, then BYE. SIPp exits 0 only if every message it expected arrived in order.
+//!
+//! Four scenarios in `tests/sipp/` are this suite's own: a BYE while the agent speaks,
+//! hold and resume by re-INVITE, CANCEL while ringing, a digit by SIP INFO. Their offers
+//! name a socket the test owns ([`CallerMedia`]), so the test hears what voxgate sends.
 
 mod support;
 
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{Running, free_port, serve};
+use voxgate_media::g711::Law;
+use voxgate_media::rtp::{RtpHeader, RtpPacket, Ssrc};
 
 /// Where Debian's `sip-tester` keeps the pcaps its scenarios play.
 const SIPP_PCAPS: &str = "/usr/share/sip-tester";
@@ -54,24 +62,25 @@ impl Rig {
     }
 
     fn with_config(config_text: &str, slots: usize) -> Self {
+        Self::with_env(config_text, slots, &[])
+    }
+
+    /// Like [`Rig::with_config`], with more environment variables for `voxgate serve`.
+    fn with_env(config_text: &str, slots: usize, env: &[(&str, String)]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let config = data.path().join("voxgate.toml");
         std::fs::write(&config, config_text).expect("config");
         let events = data.path().join("events.jsonl");
         let sip_port = free_udp_port();
         let rtp = 30000 + (sip_port % 1000) * 20;
-        let running = serve(
-            &config,
-            data.path(),
-            free_port(),
-            &[
-                ("VOXGATE_SIP_LISTEN", format!("127.0.0.1:{sip_port}")),
-                ("VOXGATE_SIP_RTP_PORTS", format!("{rtp}-{}", rtp + 19)),
-                ("VOXGATE_EVENTS_LOG", events.display().to_string()),
-                ("VOXGATE_PIPELINE_SLOTS", slots.to_string()),
-            ],
-            false,
-        );
+        let mut vars = vec![
+            ("VOXGATE_SIP_LISTEN", format!("127.0.0.1:{sip_port}")),
+            ("VOXGATE_SIP_RTP_PORTS", format!("{rtp}-{}", rtp + 19)),
+            ("VOXGATE_EVENTS_LOG", events.display().to_string()),
+            ("VOXGATE_PIPELINE_SLOTS", slots.to_string()),
+        ];
+        vars.extend(env.iter().cloned());
+        let running = serve(&config, data.path(), free_port(), &vars, false);
         let sipp_dir = tempfile::tempdir().expect("temp dir");
         std::os::unix::fs::symlink(SIPP_PCAPS, sipp_dir.path().join("pcap")).expect("pcap link");
         Self {
@@ -85,25 +94,55 @@ impl Rig {
 
     /// Runs SIPp's built-in `scenario` against voxgate: `calls` calls, `parallel` at once.
     fn sipp(&self, scenario: &str, calls: u32, parallel: u32, extra: &[&str]) -> Output {
-        let media_port = free_udp_port();
-        Command::new("sipp")
-            .current_dir(self.sipp_dir.path())
+        self.sipp_command()
             .args(["-sn", scenario])
+            .args(["-mp", &free_udp_port().to_string()])
+            .args(["-m", &calls.to_string(), "-l", &parallel.to_string()])
+            .args(extra)
+            .output()
+            .expect("sipp (run scripts/setup: Debian package sip-tester)")
+    }
+
+    /// Runs one call of the scenario `file` of `tests/sipp/` with Call-ID `call_id`, its
+    /// offer naming `media`'s port (`-key rtp_port`), and fails with SIPp's logs and
+    /// voxgate's output unless every message the scenario expects arrived in order.
+    fn sipp_call(&self, file: &str, call_id: &str, media: &CallerMedia, extra: &[&str]) {
+        let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/sipp")
+            .join(file);
+        let out = self
+            .sipp_command()
+            .arg("-sf")
+            .arg(&scenario)
+            .args(["-cid_str", call_id, "-m", "1", "-trace_msg"])
+            .args(["-key", "rtp_port", &media.port.to_string()])
+            .args(extra)
+            .output()
+            .expect("sipp (run scripts/setup: Debian package sip-tester)");
+        assert!(
+            out.status.success(),
+            "{file}: {}\n{}",
+            sipp_log(&out, self.sipp_dir.path()),
+            self.running.output()
+        );
+    }
+
+    /// SIPp calling voxgate as `+46700000001` from a free port, in [`Rig::sipp_dir`].
+    fn sipp_command(&self) -> Command {
+        let mut command = Command::new("sipp");
+        command
+            .current_dir(self.sipp_dir.path())
             .arg(format!("127.0.0.1:{}", self.sip_port))
             .args(["-i", "127.0.0.1", "-p", &free_udp_port().to_string()])
-            .args(["-mp", &media_port.to_string()])
             .args(["-s", "+46700000001"])
-            .args(["-m", &calls.to_string(), "-l", &parallel.to_string()])
             .args([
                 "-timeout",
                 "60s",
                 "-timeout_error",
                 "-nostdin",
                 "-trace_err",
-            ])
-            .args(extra)
-            .output()
-            .expect("sipp (run scripts/setup: Debian package sip-tester)")
+            ]);
+        command
     }
 
     /// Every event of the events log so far.
@@ -137,6 +176,14 @@ fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()
 }
 
+/// The events of type `kind` of the call `call_id`.
+fn of_call<'a>(events: &'a [Value], kind: &str, call_id: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == kind && e["call_id"] == call_id)
+        .collect()
+}
+
 fn sipp_log(out: &Output, dir: &Path) -> String {
     let mut text = format!(
         "sipp exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -150,6 +197,172 @@ fn sipp_log(out: &Output, dir: &Path) -> String {
         }
     }
     text
+}
+
+/// One RTP packet voxgate sent the caller.
+struct Received {
+    at: Instant,
+    /// Some sample of it is above [`LOUD`]: speech, not the idle silence voxgate sends
+    /// when it has nothing to say.
+    loud: bool,
+}
+
+/// A sample louder than this (about -30 dBFS) is speech.
+const LOUD: i16 = 1000;
+
+/// The caller's end of the media: a UDP socket the SIPp offer names (`-key rtp_port`), on
+/// a thread that records every RTP packet voxgate sends and, when given words, says them
+/// (A-law, 20 ms a packet, then silence) from the moment voxgate's first packet shows where
+/// it listens. voxgate latches its RTP to where the caller's comes from: the same socket.
+struct CallerMedia {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<Received>>>,
+}
+
+impl CallerMedia {
+    /// A caller that listens and sends nothing.
+    fn listening() -> Self {
+        Self::start(None)
+    }
+
+    /// A caller that says `words` (A-law code words), then silence.
+    fn saying(words: Vec<u8>) -> Self {
+        Self::start(Some(Mouth::new(words)))
+    }
+
+    fn start(mut mouth: Option<Mouth>) -> Self {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .expect("timeout");
+        let port = socket.local_addr().expect("addr").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut received = Vec::new();
+            let mut buf = [0u8; 1500];
+            while !stopped.load(Ordering::Relaxed) {
+                if let Some(mouth) = mouth.as_mut() {
+                    mouth.speak(&socket);
+                }
+                let Ok((len, from)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(packet) = RtpPacket::parse(&buf[..len]) else {
+                    continue;
+                };
+                let law = match packet.header.payload_type {
+                    0 => Law::Ulaw,
+                    8 => Law::Alaw,
+                    _ => continue,
+                };
+                let mut pcm = [0i16; 1500];
+                let pcm = &mut pcm[..packet.payload.len()];
+                let loud = law.decode(packet.payload, pcm).is_ok()
+                    && pcm.iter().any(|s| s.unsigned_abs() > LOUD.unsigned_abs());
+                received.push(Received {
+                    at: Instant::now(),
+                    loud,
+                });
+                if let Some(mouth) = mouth.as_mut() {
+                    mouth.to.get_or_insert(from);
+                }
+            }
+            received
+        });
+        Self {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the thread; every packet voxgate sent.
+    fn finish(mut self) -> Vec<Received> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .map(|t| t.join().expect("media thread"))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for CallerMedia {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What the caller says, as 20 ms A-law RTP packets on a 20 ms grid.
+struct Mouth {
+    words: Vec<u8>,
+    /// Where voxgate's RTP comes from; nothing is said before it is known.
+    to: Option<SocketAddr>,
+    next: Option<Instant>,
+    /// Packets sent so far.
+    sent: usize,
+}
+
+/// Samples (and A-law code words) in a 20 ms packet at 8 kHz.
+const PACKET: usize = 160;
+
+impl Mouth {
+    fn new(words: Vec<u8>) -> Self {
+        Self {
+            words,
+            to: None,
+            next: None,
+            sent: 0,
+        }
+    }
+
+    /// Sends the packets that are due.
+    fn speak(&mut self, socket: &UdpSocket) {
+        let Some(to) = self.to else { return };
+        let next = self.next.get_or_insert_with(Instant::now);
+        while *next <= Instant::now() {
+            let mut payload = [Law::Alaw.silence(); PACKET];
+            if let Some(words) = self.words.get(self.sent * PACKET..) {
+                let n = words.len().min(PACKET);
+                payload[..n].copy_from_slice(&words[..n]);
+            }
+            // Wrapping, as RTP's sequence numbers and timestamps do.
+            let sequence = 1000u16.wrapping_add(self.sent as u16);
+            let timestamp = (self.sent * PACKET) as u32;
+            let header = RtpHeader::new(8, sequence, timestamp, Ssrc(0x5eed));
+            let mut datagram = [0u8; 12 + PACKET];
+            let len = header.write(&payload, &mut datagram).expect("rtp");
+            let _ = socket.send_to(&datagram[..len], to);
+            self.sent += 1;
+            *next += Duration::from_millis(20);
+        }
+    }
+}
+
+/// Checks what voxgate sent around a BYE the caller's SIPp had answered by `bye_done`:
+/// it was speaking in the last half second before it stopped, and it stopped at once.
+fn assert_speech_cut_by_bye(received: &[Received], bye_done: Instant) {
+    let last = received.last().expect("voxgate sent RTP").at;
+    let speaking_at_the_end = received
+        .iter()
+        .any(|r| r.loud && r.at + Duration::from_millis(500) >= last);
+    assert!(
+        speaking_at_the_end,
+        "voxgate was not speaking when the BYE came"
+    );
+    // The 200 to the BYE was sent before the call task was told to end: a frame or two
+    // may be in flight, never a stream.
+    let after: Vec<Duration> = received
+        .iter()
+        .filter_map(|r| r.at.checked_duration_since(bye_done))
+        .collect();
+    assert!(
+        after.iter().all(|d| *d < Duration::from_millis(250)),
+        "RTP kept coming after the BYE: {} packets, the last {:?} after",
+        after.len(),
+        after.last()
+    );
 }
 
 #[test]
@@ -406,4 +619,215 @@ fn malformed_requests_are_answered_and_the_server_keeps_serving() {
         answer.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"),
         "{answer}"
     );
+}
+
+/// A greeting of several sentences (about fifteen seconds of espeak): long enough to hang
+/// up in the middle of.
+const LONG_GREETING: &str = r#"
+[agent]
+greeting = "Hello, and thank you for calling the voxgate test line. This greeting is long on purpose, with several sentences, so that you can hang up in the middle of it. We are open from nine in the morning to five in the afternoon, Monday to Friday. A visit costs fifty crowns, and the weather is fine."
+
+[agent.ears]
+engine = "fixed"
+text = "hello"
+
+[agent.mouth]
+engine = "espeak"
+"#;
+
+/// The caller hangs up one second into a long greeting (PCMU): the BYE is answered 200,
+/// the call ends as a `hangup` with no turn (the greeting answers nobody, so it is not a
+/// turn of the conversation), and voxgate, which was speaking, stops sending at once.
+#[test]
+fn a_bye_during_the_greeting_ends_the_call_as_a_hangup() {
+    let rig = Rig::with_config(LONG_GREETING, 2);
+    let media = CallerMedia::listening();
+    let call_id = "bye-in-greeting";
+    rig.sipp_call(
+        "bye_while_speaking.xml",
+        call_id,
+        &media,
+        &["-d", "1000", "-key", "pt", "0", "-key", "codec", "PCMU"],
+    );
+    let bye_done = Instant::now();
+    let events = rig.wait_for("the call's end", |e| {
+        !of_call(e, "ended", call_id).is_empty()
+    });
+    assert_eq!(of_call(&events, "started", call_id).len(), 1, "{events:#?}");
+    let ended = of_call(&events, "ended", call_id);
+    assert_eq!(ended.len(), 1, "{events:#?}");
+    assert_eq!(ended[0]["reason"], "hangup", "{events:#?}");
+    assert_eq!(ended[0]["turns"], 0, "{events:#?}");
+    assert!(of_type(&events, "turn_completed").is_empty(), "{events:#?}");
+
+    std::thread::sleep(Duration::from_millis(500));
+    let received = media.finish();
+    assert_speech_cut_by_bye(&received, bye_done);
+    // 50 packets a second: about one second of the greeting, nowhere near all of it.
+    assert!(
+        (30..150).contains(&received.len()),
+        "{} packets for a call of about a second",
+        received.len()
+    );
+}
+
+/// What the agent says to anything: about twenty seconds of espeak.
+const LONG_REPLY: &str = "Thank you for asking. Let me tell you everything about our \
+    opening hours, which are from nine in the morning to five in the afternoon, Monday to \
+    Friday, except on public holidays. A visit costs fifty crowns, and children under \
+    twelve come in for free. You will find us next to the railway station, on the second \
+    floor, above the bakery that sells the good cinnamon buns.";
+
+/// The caller says hello (PCMA), the agent starts a long reply, and the caller hangs up
+/// about two seconds into it: the turn is recorded as interrupted with only the words the
+/// caller heard (a strict prefix of the reply), and the call ends as a `hangup`.
+#[test]
+fn a_bye_during_a_reply_records_the_turn_as_heard_and_interrupted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, format!("fallback = \"{LONG_REPLY}\"\n")).expect("rules");
+    let rig = Rig::with_config(
+        &format!(
+            "[agent]\ngreeting = \"\"\n[agent.ears]\nengine = \"fixed\"\ntext = \"hello\"\n\
+             [agent.brain]\nengine = \"scripted\"\nrules = \"{}\"\n\
+             [agent.mouth]\nengine = \"espeak\"\n",
+            rules.display()
+        ),
+        2,
+    );
+    let hello = voxgate_testdata::asterisk::prompt("hello-world")
+        .and_then(|p| p.audio())
+        .expect("asterisk prompt (run scripts/setup)");
+    assert_eq!(hello.sample_rate, 8000);
+    let mut words = vec![0u8; hello.samples.len()];
+    Law::Alaw.encode(&hello.samples, &mut words).expect("a-law");
+    let media = CallerMedia::saying(words);
+    let call_id = "bye-in-reply";
+    // 1.4 s of speech, 0.3 s to decide the turn ended, the reply from about 2 s: the BYE
+    // at 4 s comes some two seconds into it.
+    rig.sipp_call(
+        "bye_while_speaking.xml",
+        call_id,
+        &media,
+        &["-d", "4000", "-key", "pt", "8", "-key", "codec", "PCMA"],
+    );
+    let bye_done = Instant::now();
+    let events = rig.wait_for("the call's end", |e| {
+        !of_call(e, "ended", call_id).is_empty()
+    });
+    let turns = of_call(&events, "turn_completed", call_id);
+    assert_eq!(turns.len(), 1, "{events:#?}");
+    let turn = turns[0];
+    assert_eq!(turn["user"], "hello", "{turn:#}");
+    assert_eq!(turn["interrupted"], true, "{turn:#}");
+    let heard: Vec<&str> = turn["agent"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let said: Vec<&str> = LONG_REPLY.split_whitespace().collect();
+    assert!(
+        !heard.is_empty() && heard.len() < said.len() && said.starts_with(&heard),
+        "heard {heard:?} of {LONG_REPLY:?}"
+    );
+    let ended = of_call(&events, "ended", call_id);
+    assert_eq!(ended[0]["reason"], "hangup", "{events:#?}");
+    assert_eq!(ended[0]["turns"], 1, "{events:#?}");
+
+    std::thread::sleep(Duration::from_millis(500));
+    assert_speech_cut_by_bye(&media.finish(), bye_done);
+}
+
+/// Hold and resume by re-INVITE: SIPp's `ereg` checks that the hold (`a=sendonly`) is
+/// answered `a=recvonly` (or `inactive`) and the resume (`a=sendrecv`) `a=sendrecv`.
+/// voxgate sends nothing while held and sends again once resumed, and the call goes on
+/// until the caller's BYE.
+#[test]
+fn hold_and_resume_by_reinvite_pause_the_media_and_keep_the_call() {
+    let rig = Rig::start(2);
+    let media = CallerMedia::listening();
+    let call_id = "hold-resume";
+    rig.sipp_call("reinvite_hold_resume.xml", call_id, &media, &[]);
+    let events = rig.wait_for("the call's end", |e| {
+        !of_call(e, "ended", call_id).is_empty()
+    });
+    assert_eq!(of_call(&events, "started", call_id).len(), 1, "{events:#?}");
+    let ended = of_call(&events, "ended", call_id);
+    assert_eq!(ended.len(), 1, "one end, the BYE's: {events:#?}");
+    assert_eq!(ended[0]["reason"], "hangup", "{events:#?}");
+
+    // Held for two seconds: the longest silence of the stream, with RTP on both sides.
+    let received = media.finish();
+    let (gap_at, gap) = received
+        .windows(2)
+        .map(|w| (w[0].at, w[1].at - w[0].at))
+        .max_by_key(|&(_, gap)| gap)
+        .expect("voxgate sent RTP");
+    assert!(
+        gap >= Duration::from_millis(1500),
+        "voxgate kept sending while held: longest gap {gap:?}"
+    );
+    let resumed = received.iter().filter(|r| r.at > gap_at).count();
+    assert!(
+        resumed >= 25,
+        "voxgate sent {resumed} packets after the resume"
+    );
+}
+
+/// A caller who gives up while voxgate rings (`sip.answer_delay_ms`): the CANCEL is
+/// answered 200 and the INVITE 487, the call never starts, and its slot (the only one) is
+/// free for the next caller.
+#[test]
+fn a_call_cancelled_while_ringing_never_starts_and_frees_its_slot() {
+    let rig = Rig::with_env(
+        CONFIG,
+        1,
+        &[("VOXGATE_SIP_ANSWER_DELAY_MS", "3000".to_owned())],
+    );
+    let media = CallerMedia::listening();
+    rig.sipp_call("cancel_before_answer.xml", "cancelled", &media, &[]);
+    rig.sipp_call(
+        "bye_while_speaking.xml",
+        "after-cancel",
+        &media,
+        &["-d", "500", "-key", "pt", "0", "-key", "codec", "PCMU"],
+    );
+    let events = rig.wait_for("the next call's end", |e| {
+        !of_call(e, "ended", "after-cancel").is_empty()
+    });
+    assert!(
+        of_call(&events, "started", "cancelled").is_empty(),
+        "{events:#?}"
+    );
+    assert!(
+        of_call(&events, "turn_completed", "cancelled").is_empty(),
+        "{events:#?}"
+    );
+    assert_eq!(
+        of_call(&events, "started", "after-cancel").len(),
+        1,
+        "{events:#?}"
+    );
+    let ended = of_call(&events, "ended", "after-cancel");
+    assert_eq!(ended[0]["reason"], "hangup", "{events:#?}");
+}
+
+/// A digit by SIP INFO (`application/dtmf-relay`, `Signal=5`) in the dialog: answered 200
+/// and published as the call's digit `5`, once.
+#[test]
+fn a_sip_info_digit_is_answered_and_published() {
+    let rig = Rig::start(2);
+    let media = CallerMedia::listening();
+    let call_id = "info-dtmf";
+    rig.sipp_call("info_dtmf.xml", call_id, &media, &[]);
+    let events = rig.wait_for("the call's end", |e| {
+        !of_call(e, "ended", call_id).is_empty()
+    });
+    let digits: Vec<&str> = of_call(&events, "digit", call_id)
+        .iter()
+        .filter_map(|d| d["digit"].as_str())
+        .collect();
+    assert_eq!(digits, ["5"], "{events:#?}");
+    let ended = of_call(&events, "ended", call_id);
+    assert_eq!(ended[0]["reason"], "hangup", "{events:#?}");
 }
