@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::phone::PhoneSettings;
 use crate::phone::events::PhoneEvents;
 use crate::phone::message::MessageVoice;
+use crate::phone::sip::SipLine;
 use crate::secrets::Sealer;
 use crate::store::Store;
 
@@ -22,6 +23,7 @@ struct Inner {
     phone: PhoneSettings,
     events: PhoneEvents,
     voice: OnceLock<Arc<dyn MessageVoice>>,
+    sip: OnceLock<Arc<dyn SipLine>>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
                 phone,
                 events: PhoneEvents::default(),
                 voice: OnceLock::new(),
+                sip: OnceLock::new(),
             }),
         }
     }
@@ -65,6 +68,20 @@ impl AppState {
     /// The voice of spoken messages, if the server has one.
     pub fn voice(&self) -> Option<&dyn MessageVoice> {
         self.inner.voice.get().map(|v| &**v)
+    }
+
+    /// Installs the SIP leg that `make-call`, `agent-dial`, `sip-register-test` and trunk
+    /// registrations use (once; later calls are ignored). Without one, those operations
+    /// answer 503 `PHONE_SIP_UNAVAILABLE`.
+    pub fn set_sip(&self, line: Arc<dyn SipLine>) {
+        if self.inner.sip.set(line).is_err() {
+            tracing::warn!("a SIP leg is installed already; keeping the first");
+        }
+    }
+
+    /// The SIP leg, if the server runs one.
+    pub fn sip(&self) -> Option<&dyn SipLine> {
+        self.inner.sip.get().map(|s| &**s)
     }
 
     /// The store.

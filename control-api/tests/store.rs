@@ -45,6 +45,7 @@ fn provider(circle_id: &str) -> ProviderRecord {
         name: "main".to_owned(),
         username: "u1234".to_owned(),
         sealed_secret: vec![1, 0, 255, 7],
+        registrar: None,
         created_at: now_ms(),
     }
 }
@@ -225,8 +226,38 @@ async fn agents_numbers_and_providers() {
             .expect("ann");
         assert_eq!(got.body["name"], "Anna");
 
+        assert!(!store.any_number().await.expect("none yet"), "{}", db.name);
         let p = provider(&a.id);
         store.insert_provider(&p).await.expect("provider");
+        // A SIP trunk with a pinned number is kept registered; one with only an unpinned
+        // number, and carrier API credentials, are not.
+        let trunk = ProviderRecord {
+            kind: "sip".to_owned(),
+            registrar: Some("sip:pbx.example.com:5062".to_owned()),
+            ..provider(&a.id)
+        };
+        let idle = ProviderRecord {
+            kind: "sip".to_owned(),
+            registrar: Some("sip:idle.example.com".to_owned()),
+            ..provider(&b.id)
+        };
+        store.insert_provider(&trunk).await.expect("trunk");
+        store.insert_provider(&idle).await.expect("idle trunk");
+        store
+            .insert_number(&number(&a.id, "+46700000009", &trunk.id, Some(&bob.id)))
+            .await
+            .expect("trunk number");
+        store
+            .insert_number(&number(&b.id, "+46700000008", &idle.id, None))
+            .await
+            .expect("idle number");
+        assert_eq!(
+            store.bound_sip_providers().await.expect("bound"),
+            vec![trunk.clone()],
+            "{}",
+            db.name
+        );
+        assert!(store.any_number().await.expect("some"));
         assert_eq!(
             store.provider(&a.id, &p.id).await.expect("get"),
             Some(p.clone())
@@ -243,7 +274,11 @@ async fn agents_numbers_and_providers() {
         assert_eq!(dup.code(), "NUMBER_EXISTS");
         let pinned = store.numbers(&a.id, Some(&ann.id)).await.expect("filter");
         assert_eq!(pinned, std::slice::from_ref(&n1));
-        assert_eq!(store.numbers(&a.id, None).await.expect("all").len(), 2);
+        assert_eq!(
+            store.numbers(&a.id, None).await.expect("all").len(),
+            3,
+            "two on the carrier, one on the trunk"
+        );
         assert_eq!(
             store
                 .number_by_e164("+46700000002")
@@ -291,6 +326,24 @@ async fn agents_numbers_and_providers() {
         assert!(store.delete_number(&a.id, &n2.id).await.expect("n2"));
         assert!(!store.delete_number(&a.id, &n2.id).await.expect("gone"));
         assert!(store.delete_provider(&a.id, &p.id).await.expect("now free"));
+        let trunk_number = store
+            .number_by_e164("+46700000009")
+            .await
+            .expect("get")
+            .expect("trunk number");
+        assert!(
+            store
+                .pin_number(&a.id, &trunk_number.id, None)
+                .await
+                .expect("unpin")
+        );
+        assert!(
+            store
+                .bound_sip_providers()
+                .await
+                .expect("none bound")
+                .is_empty()
+        );
         assert!(!store.delete_provider(&a.id, &p.id).await.expect("gone"));
         db.finish().await;
     }

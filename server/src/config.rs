@@ -343,6 +343,20 @@ impl Config {
                 };
             }
             "VOXGATE_SIP_RTP_PORTS" => self.sip.rtp_ports = value,
+            "VOXGATE_SIP_ANSWER_DELAY_MS" => {
+                self.sip.answer_delay_ms = value.parse().map_err(|_| ConfigError::Env {
+                    name: name.to_owned(),
+                    value,
+                    expected: "milliseconds",
+                })?;
+            }
+            "VOXGATE_SIP_UNKNOWN_NUMBERS" => {
+                self.sip.unknown_numbers = value.parse().map_err(|()| ConfigError::Env {
+                    name: name.to_owned(),
+                    value,
+                    expected: "auto, answer or reject",
+                })?;
+            }
             "VOXGATE_SIP_ENABLED" => {
                 self.sip.enabled = match value.as_str() {
                     "true" | "1" | "yes" => true,
@@ -417,6 +431,8 @@ mod tests {
         assert!(c.pipeline.slots >= 1);
         assert_eq!(c.sip.listen.to_string(), "127.0.0.1:5060");
         assert!(c.sip.enabled);
+        assert_eq!(c.sip.answer_delay_ms, 0);
+        assert_eq!(c.sip.unknown_numbers, crate::sip::UnknownNumbers::Auto);
     }
 
     #[test]
@@ -428,6 +444,8 @@ mod tests {
                 ("VOXGATE_SIP_PUBLIC_ADDR", "203.0.113.5:5080"),
                 ("VOXGATE_SIP_RTP_PORTS", "40000-40099"),
                 ("VOXGATE_SIP_ENABLED", "false"),
+                ("VOXGATE_SIP_ANSWER_DELAY_MS", "2500"),
+                ("VOXGATE_SIP_UNKNOWN_NUMBERS", "reject"),
             ]),
         )
         .expect("config");
@@ -438,6 +456,10 @@ mod tests {
         );
         assert_eq!(c.sip.rtp_range().expect("range"), 40000..=40099);
         assert!(!c.sip.enabled);
+        assert_eq!(c.sip.answer_delay_ms, 2500);
+        assert_eq!(c.sip.unknown_numbers, crate::sip::UnknownNumbers::Reject);
+        let bad = Config::load(None, env(&[("VOXGATE_SIP_UNKNOWN_NUMBERS", "maybe")]));
+        assert!(bad.is_err());
         for (name, bad) in [
             ("VOXGATE_SIP_LISTEN", "nonsense"),
             ("VOXGATE_SIP_PUBLIC_ADDR", "x"),

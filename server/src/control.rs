@@ -100,6 +100,64 @@ impl Control {
     }
 }
 
+impl Control {
+    /// Starts the SIP leg on the app's 8 kHz pipeline, answering the numbers the store
+    /// admits, and lends it to the control API (calls out, trunk registrations, which are
+    /// synced once now). `None` when `sip.enabled` is false.
+    pub(crate) async fn start_sip(
+        &self,
+        config: &Config,
+        app: &crate::app::App,
+    ) -> anyhow::Result<Option<crate::sip::SipService>> {
+        if !config.sip.enabled {
+            return Ok(None);
+        }
+        let admission = Arc::new(StoreAdmission {
+            store: self.state.store_arc(),
+            unknown: config.sip.unknown_numbers,
+        });
+        let sip = crate::sip::start(&config.sip, app.sip_pipeline().clone(), admission).await?;
+        self.state.set_sip(sip.line());
+        match voxgate_control_api::phone::sip::sync_registrations(&self.state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(trunks = n, "SIP trunks registering"),
+            Err(e) => tracing::error!(code = e.code(), "reading SIP trunks failed"),
+        }
+        Ok(Some(sip))
+    }
+}
+
+/// Which SIP calls are answered: a number registered in the control API always; any other
+/// as `sip.unknown_numbers` says. A store failure answers (with the default agent): a
+/// database hiccup must not turn callers away.
+struct StoreAdmission {
+    store: Arc<dyn Store>,
+    unknown: crate::sip::UnknownNumbers,
+}
+
+impl crate::sip::Admission for StoreAdmission {
+    fn admits(&self, to_user: &str) -> BoxFuture<'static, bool> {
+        use crate::sip::UnknownNumbers;
+        let store = Arc::clone(&self.store);
+        let (to, unknown) = (to_user.to_owned(), self.unknown);
+        async move {
+            let known = match store.number_by_e164(&to).await {
+                Ok(number) => number.is_some(),
+                Err(e) => {
+                    tracing::error!(error = %e, "looking up a SIP call's number failed; answering");
+                    return true;
+                }
+            };
+            match (known, unknown) {
+                (true, _) | (false, UnknownNumbers::Answer) => true,
+                (false, UnknownNumbers::Reject) => false,
+                (false, UnknownNumbers::Auto) => !store.any_number().await.unwrap_or(false),
+            }
+        }
+        .boxed()
+    }
+}
+
 /// What the phone operations need: the public URL, the Realtime WebSocket URL that
 /// `connect` actions name, and the sandbox pool.
 fn phone_settings(config: &Config, bridge_token: &str) -> anyhow::Result<PhoneSettings> {

@@ -44,10 +44,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     let control = crate::control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app);
     // SIP calls are answered too, as by `serve`, while the demo keeps serving.
-    let _sip = match config.sip.enabled {
-        true => Some(crate::sip::start(&config.sip, app.sip_pipeline().clone()).await?),
-        false => None,
-    };
+    let _sip = control.start_sip(&config, &app).await?;
     let listener = http::bind(config.http.listen).await?;
     let addr = listener.local_addr()?;
     let events = app.bus.subscribe();

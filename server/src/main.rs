@@ -142,10 +142,7 @@ async fn serve(config: config::Config) -> anyhow::Result<()> {
     }
     let control = control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app);
-    let _sip = match config.sip.enabled {
-        true => Some(sip::start(&config.sip, app.sip_pipeline().clone()).await?),
-        false => None,
-    };
+    let _sip = control.start_sip(&config, &app).await?;
     let listener = http::bind(config.http.listen).await?;
     http::serve(listener, http::router(Some(&app), Some(&control))).await
 }

@@ -37,6 +37,9 @@ pub struct PhoneSpec {
     /// The carrier credential to use: a provider id of `/api/v1/telephony/providers`.
     /// Required to provision, configure and send outside sandbox mode.
     pub credential_ref: Option<String>,
+    /// The SIP trunk `make-call`, `agent-dial` and `sip-register-test` use: a provider id
+    /// of kind `sip` (registrar, user name, sealed password).
+    pub sip_credential_ref: Option<String>,
     /// The agent that answers calls to this number.
     pub agent_id: Option<String>,
     /// Whether the number sends and receives SMS. Default true.
@@ -75,6 +78,7 @@ struct Input {
     carrier_api_url: Option<String>,
     #[serde(alias = "provider_id")]
     credential_ref: Option<String>,
+    sip_credential_ref: Option<String>,
     agent_id: Option<String>,
     incoming_handling: Option<String>,
     forward_to_number: Option<String>,
@@ -144,6 +148,7 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
         carrier,
         carrier_api_url,
         credential_ref: input.credential_ref,
+        sip_credential_ref: input.sip_credential_ref,
         agent_id: input.agent_id,
         incoming_handling,
         forward_to_number,

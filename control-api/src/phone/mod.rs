@@ -24,6 +24,7 @@ pub mod message;
 pub mod numbers;
 pub mod page;
 pub mod segments;
+pub mod sip;
 pub mod sms;
 
 use std::time::Duration;

@@ -278,51 +278,60 @@ pub(crate) async fn get_call(
     calls::get(&state, &element, &query.call_id).await.map(Json)
 }
 
-/// The SIP leg is the next piece of work: these operations say so rather than pretend.
-fn sip_unavailable() -> ApiError {
-    ApiError::Unavailable {
-        code: "PHONE_SIP_UNAVAILABLE",
-        message: "the SIP leg is not available yet on this server".to_owned(),
-    }
-}
-
-/// A call over the SIP leg (not yet available: 503).
+/// A call over the element's SIP trunk; the number's agent talks when it is answered.
 #[utoipa::path(post, path = "/api/{circle}/{slug}/ops/make-call", tag = "phone",
     params(("circle" = String, Path), ("slug" = String, Path)),
-    responses((status = 503, body = ErrorBody)), security(("bearer" = [])))]
+    request_body = crate::phone::sip::SipCall,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn make_call(
     caller: Caller,
     State(state): State<AppState>,
     Path((circle, slug)): Slug,
-) -> Result<StatusCode, ApiError> {
-    load(&state, &caller, &circle, &slug, "make-call").await?;
-    Err(sip_unavailable())
+    Body(body): Body<crate::phone::sip::SipCall>,
+) -> Result<Json<Value>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "make-call").await?;
+    crate::phone::sip::dial(&state, &element, body, false)
+        .await
+        .map(Json)
 }
 
-/// An agent call over the SIP leg (not yet available: 503).
+/// A call over the element's SIP trunk with the named agent talking.
 #[utoipa::path(post, path = "/api/{circle}/{slug}/ops/agent-dial", tag = "phone",
     params(("circle" = String, Path), ("slug" = String, Path)),
-    responses((status = 503, body = ErrorBody)), security(("bearer" = [])))]
+    request_body = crate::phone::sip::SipCall,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn agent_dial(
     caller: Caller,
     State(state): State<AppState>,
     Path((circle, slug)): Slug,
-) -> Result<StatusCode, ApiError> {
-    load(&state, &caller, &circle, &slug, "agent-dial").await?;
-    Err(sip_unavailable())
+    Body(body): Body<crate::phone::sip::SipCall>,
+) -> Result<Json<Value>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "agent-dial").await?;
+    crate::phone::sip::dial(&state, &element, body, true)
+        .await
+        .map(Json)
 }
 
-/// A SIP registration test (not yet available: 503).
+/// One REGISTER round trip with the element's SIP trunk (digest), then an unregister.
 #[utoipa::path(post, path = "/api/{circle}/{slug}/ops/sip-register-test", tag = "phone",
     params(("circle" = String, Path), ("slug" = String, Path)),
-    responses((status = 503, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody),
+              (status = 504, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn sip_register_test(
     caller: Caller,
     State(state): State<AppState>,
     Path((circle, slug)): Slug,
-) -> Result<StatusCode, ApiError> {
-    load(&state, &caller, &circle, &slug, "sip-register-test").await?;
-    Err(sip_unavailable())
+) -> Result<Json<Value>, ApiError> {
+    let element = load(&state, &caller, &circle, &slug, "sip-register-test").await?;
+    crate::phone::sip::register_test(&state, &element)
+        .await
+        .map(Json)
 }
 
 /// A webhook's query: the element token, or a delivery report's message and tag.

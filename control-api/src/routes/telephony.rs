@@ -180,6 +180,7 @@ pub(crate) async fn create_number(
         created_at: now_ms(),
     };
     state.store().insert_number(&record).await?;
+    sync_sip(&state).await;
     Ok((StatusCode::CREATED, Json(record.into())))
 }
 
@@ -202,9 +203,18 @@ pub(crate) async fn pin_number(
         .pin_number(&caller.circle.id, &id, body.agent_id.as_deref())
         .await?
     {
+        sync_sip(&state).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(number_not_found(&id))
+    }
+}
+
+/// Numbers changed: the SIP leg's live trunk registrations follow. A failure here is
+/// logged, not answered: the change itself is stored, and the next sync catches up.
+async fn sync_sip(state: &AppState) {
+    if let Err(e) = crate::phone::sip::sync_registrations(state).await {
+        tracing::error!(code = e.code(), "syncing SIP trunk registrations failed");
     }
 }
 
@@ -224,6 +234,7 @@ pub(crate) async fn delete_number(
 ) -> Result<StatusCode, ApiError> {
     allow(&caller, &account, Role::Write)?;
     if state.store().delete_number(&caller.circle.id, &id).await? {
+        sync_sip(&state).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(number_not_found(&id))
@@ -237,6 +248,9 @@ pub(crate) struct ProviderView {
     kind: String,
     name: String,
     username: String,
+    /// A SIP trunk's registrar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registrar: Option<String>,
     created_at: String,
 }
 
@@ -247,6 +261,7 @@ impl From<ProviderRecord> for ProviderView {
             kind: p.kind,
             name: p.name,
             username: p.username,
+            registrar: p.registrar,
             created_at: rfc3339(p.created_at),
         }
     }
@@ -256,15 +271,18 @@ impl From<ProviderRecord> for ProviderView {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProvider {
-    /// The carrier: `46elks`.
+    /// `46elks` (carrier API credentials) or `sip` (a SIP trunk).
     kind: String,
     /// A label.
     #[serde(default)]
     name: String,
-    /// API user name.
+    /// API user name, or the SIP user name.
     username: String,
-    /// API password; sealed at rest, never returned.
+    /// API or SIP password; sealed at rest, never returned.
     password: String,
+    /// A SIP trunk's registrar, `sip:host[:port]` (kind `sip` only; required there).
+    #[serde(default)]
+    registrar: Option<String>,
 }
 
 impl std::fmt::Debug for CreateProvider {
@@ -273,6 +291,7 @@ impl std::fmt::Debug for CreateProvider {
             .field("kind", &self.kind)
             .field("name", &self.name)
             .field("username", &self.username)
+            .field("registrar", &self.registrar)
             .finish_non_exhaustive()
     }
 }
@@ -306,8 +325,29 @@ pub(crate) async fn create_provider(
     Body(body): Body<CreateProvider>,
 ) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
     allow(&caller, &account, Role::Admin)?;
-    if body.kind != "46elks" {
-        return Err(ApiError::invalid("PROVIDER_INVALID", "kind must be 46elks"));
+    match (body.kind.as_str(), &body.registrar) {
+        ("46elks", None) => {}
+        ("46elks", Some(_)) => {
+            return Err(ApiError::invalid(
+                "PROVIDER_INVALID",
+                "registrar is for kind sip only",
+            ));
+        }
+        ("sip", Some(registrar)) => {
+            crate::phone::sip::registrar_host(registrar)?;
+        }
+        ("sip", None) => {
+            return Err(ApiError::invalid(
+                "PROVIDER_INVALID",
+                "a sip provider needs registrar (sip:host[:port])",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "PROVIDER_INVALID",
+                "kind must be 46elks or sip",
+            ));
+        }
     }
     if body.username.is_empty() || body.password.is_empty() || body.password.len() > 1024 {
         return Err(ApiError::invalid(
@@ -332,6 +372,7 @@ pub(crate) async fn create_provider(
         name,
         username: body.username,
         sealed_secret,
+        registrar: body.registrar,
         created_at: now_ms(),
     };
     state.store().insert_provider(&record).await?;

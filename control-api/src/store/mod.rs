@@ -95,6 +95,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         circle_id: &str,
         agent_id: Option<&str>,
     ) -> StoreResult<Vec<NumberRecord>>;
+    /// SIP trunks (providers of kind `sip`) carrying a number pinned to an agent, in every
+    /// circle: the registrations the SIP leg keeps alive.
+    async fn bound_sip_providers(&self) -> StoreResult<Vec<ProviderRecord>>;
+    /// Whether any number is registered, in any circle.
+    async fn any_number(&self) -> StoreResult<bool>;
     /// The registration of the E.164 `number`, in whichever circle holds it.
     async fn number_by_e164(&self, number: &str) -> StoreResult<Option<NumberRecord>>;
     /// Pins number `id` to `agent_id` (or unpins it); false if the number does not exist.

@@ -106,6 +106,8 @@ pub struct ProviderRecord {
     pub username: String,
     /// The sealed API password.
     pub sealed_secret: Vec<u8>,
+    /// A SIP trunk's registrar (`sip:host[:port]`); `None` for carrier API credentials.
+    pub registrar: Option<String>,
     /// When it was created.
     pub created_at: Millis,
 }

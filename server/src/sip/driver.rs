@@ -8,9 +8,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use futures::future::BoxFuture;
 use rand::Rng as _;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -24,11 +25,25 @@ use voxgate_sip::ua::{CallRef, EndReason, UaConfig, UaEvent, UaOutput, UserAgent
 use super::leg::{Signal, SipLeg, Who};
 use super::ports::Ports;
 
-/// Commands from call tasks to the user agent task.
+/// Commands to the user agent task: from call tasks, admission lookups and the control
+/// API's [`SipLine`](voxgate_control_api::phone::sip::SipLine).
 #[derive(Debug)]
 pub(super) enum Command {
     /// The agent hung up.
     Hangup(CallRef),
+    /// A ringing call's admission was decided (and its answer delay is over).
+    Admit {
+        /// The call.
+        call: CallRef,
+        /// Whether the dialled number is answered here (else 404).
+        admitted: bool,
+    },
+    /// Place a call.
+    Dial(super::outbound::DialCommand),
+    /// One REGISTER round trip.
+    RegisterOnce(super::outbound::RegisterCommand),
+    /// Keep exactly these trunks registered.
+    KeepRegistered(Vec<super::outbound::Trunk>),
 }
 
 /// Signalling queued per call before its task drops behind (never reached in practice: a
@@ -39,6 +54,8 @@ const SIGNALS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct SipService {
     task: tokio::task::JoinHandle<()>,
+    /// What the control API places calls and registrations through.
+    line: Arc<super::outbound::SipHandle>,
 }
 
 impl SipService {
@@ -48,6 +65,8 @@ impl SipService {
         public: Option<SocketAddr>,
         rtp_ports: RangeInclusive<u16>,
         pipeline: Pipeline,
+        admission: Arc<dyn Admission>,
+        answer_delay: Duration,
     ) -> anyhow::Result<Self> {
         let socket = UdpSocket::bind(listen)
             .await
@@ -62,6 +81,7 @@ impl SipService {
             seed: rand::rng().random(),
         });
         let (commands, inbox) = mpsc::channel(1024);
+        let line = Arc::new(super::outbound::SipHandle::new(commands.clone()));
         let driver = Driver {
             socket: Arc::new(socket),
             ua,
@@ -69,12 +89,35 @@ impl SipService {
             ports: Arc::new(Ports::new(local_addr.ip(), rtp_ports)),
             media_ip: public.ip(),
             calls: HashMap::new(),
+            ringing: HashMap::new(),
+            admission,
+            answer_delay,
+            outbound: super::outbound::Outbound::default(),
             commands,
         };
         tracing::info!(%local_addr, %public, "SIP listening (udp)");
         let task = tokio::spawn(driver.run(inbox));
-        Ok(Self { task })
+        Ok(Self { task, line })
     }
+
+    /// The control API's way in: calls out, registrations.
+    pub(crate) fn line(&self) -> Arc<super::outbound::SipHandle> {
+        Arc::clone(&self.line)
+    }
+}
+
+/// Whether a dialled number is answered here: the server implements it over the control
+/// API's numbers (see `docs/sip.md`, "Which calls are answered").
+pub(crate) trait Admission: Send + Sync + 'static {
+    /// True to answer a call to `to_user` (the Request-URI's user part), false for 404.
+    fn admits(&self, to_user: &str) -> BoxFuture<'static, bool>;
+}
+
+/// A call that rings while its admission is looked up and its answer delay runs.
+struct Ringing {
+    who: Who,
+    offer: SessionDescription,
+    peer: SocketAddr,
 }
 
 impl Drop for SipService {
@@ -83,22 +126,29 @@ impl Drop for SipService {
     }
 }
 
-/// A call the user agent task knows.
-struct Entry {
-    /// Signals to its task (none until it runs).
-    signals: mpsc::Sender<Signal>,
+/// A call the user agent task knows, once it runs.
+pub(super) struct Entry {
+    /// Signals to its task.
+    pub(super) signals: mpsc::Sender<Signal>,
     /// voxgate's media, for answering re-INVITEs.
-    local: LocalMedia,
+    pub(super) local: LocalMedia,
 }
 
-struct Driver {
+pub(super) struct Driver {
     socket: Arc<UdpSocket>,
-    ua: UserAgent,
-    pipeline: Pipeline,
-    ports: Arc<Ports>,
-    media_ip: IpAddr,
-    calls: HashMap<CallRef, Entry>,
-    commands: mpsc::Sender<Command>,
+    pub(super) ua: UserAgent,
+    pub(super) pipeline: Pipeline,
+    pub(super) ports: Arc<Ports>,
+    pub(super) media_ip: IpAddr,
+    /// Calls whose task runs.
+    pub(super) calls: HashMap<CallRef, Entry>,
+    /// Incoming calls not answered yet.
+    ringing: HashMap<CallRef, Ringing>,
+    admission: Arc<dyn Admission>,
+    answer_delay: Duration,
+    /// Calls voxgate places and registrations it keeps.
+    pub(super) outbound: super::outbound::Outbound,
+    pub(super) commands: mpsc::Sender<Command>,
 }
 
 impl Driver {
@@ -115,7 +165,11 @@ impl Driver {
                     UaOutput::Event(event) => self.on_event(event).await,
                 }
             }
-            let wake = self.ua.poll_timeout().map(tokio::time::Instant::from_std);
+            let wake = [self.ua.poll_timeout(), self.outbound.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(tokio::time::Instant::from_std);
             tokio::select! {
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((len, from)) => {
@@ -124,12 +178,27 @@ impl Driver {
                     }
                     Err(e) => tracing::debug!(%e, "SIP receive failed"),
                 },
-                () = sleep_until(wake) => self.ua.handle_timeout(Instant::now()),
+                () = sleep_until(wake) => {
+                    let now = Instant::now();
+                    self.ua.handle_timeout(now);
+                    self.ring_timeouts(now);
+                }
                 command = inbox.recv() => match command {
-                    Some(Command::Hangup(call)) => self.ua.hangup(Instant::now(), call),
+                    Some(command) => self.on_command(command).await,
                     None => return,
                 },
             }
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Hangup(call) => self.ua.hangup(now, call),
+            Command::Admit { call, admitted } => self.on_admitted(call, admitted).await,
+            Command::Dial(dial) => self.dial(now, dial).await,
+            Command::RegisterOnce(test) => self.register_once(now, test),
+            Command::KeepRegistered(trunks) => self.keep_registered(now, trunks),
         }
     }
 
@@ -146,22 +215,29 @@ impl Driver {
                 let who = Who {
                     call_id,
                     from,
-                    to: to_user,
+                    to: super::dialled_number(&to_user),
                 };
                 self.on_incoming(call, who, &offer, peer).await;
             }
             UaEvent::Reoffer { call, offer } => self.on_reoffer(call, &offer).await,
             UaEvent::Dtmf { call, digit } => self.signal(call, Signal::Digit(digit)),
             UaEvent::Ended { call, reason } => {
+                if self.ringing.remove(&call).is_some() {
+                    tracing::info!(
+                        ?call,
+                        reason = reason.as_str(),
+                        "SIP call ended before it was answered"
+                    );
+                }
+                self.dial_ended(call, reason);
                 self.signal(call, Signal::Ended(reason));
                 self.calls.remove(&call);
             }
-            UaEvent::Confirmed { .. }
-            | UaEvent::Progress { .. }
-            | UaEvent::Answered { .. }
-            | UaEvent::Registered { .. }
-            | UaEvent::RegistrationFailed { .. }
-            | UaEvent::Unregistered { .. } => {}
+            UaEvent::Answered { call, answer } => self.on_answered(call, &answer),
+            UaEvent::Registered { reg, expires } => self.on_registered(reg, expires),
+            UaEvent::RegistrationFailed { reg, status } => self.on_registration_failed(reg, status),
+            UaEvent::Confirmed { .. } | UaEvent::Progress { .. } | UaEvent::Unregistered { .. } => {
+            }
         }
     }
 
@@ -173,16 +249,12 @@ impl Driver {
         }
     }
 
-    /// An INVITE: refuse it (486, 400, 488, 503) or answer it and start its call task.
+    /// An INVITE: refuse it at once (486, 488) or let it ring while its number's admission
+    /// is looked up and the answer delay runs; [`Command::Admit`] goes on.
     async fn on_incoming(&mut self, call: CallRef, who: Who, offer: &[u8], peer: SocketAddr) {
         let now = Instant::now();
-        let Who { from, to, .. } = &who;
-        if self.pipeline.slots_in_use() >= self.pipeline.slots_capacity() {
-            tracing::warn!(?call, %from, %to, "no free call slot: 486 Busy Here");
-            self.pipeline
-                .metrics()
-                .calls_refused
-                .fetch_add(1, Ordering::Relaxed);
+        if !self.has_free_slot() {
+            tracing::warn!(?call, from = %who.from, to = %who.to, "no free call slot: 486 Busy Here");
             let _ = self.ua.reject(now, call, 486, None);
             return;
         }
@@ -194,15 +266,55 @@ impl Driver {
                 return;
             }
         };
+        self.ua.ringing(now, call);
+        let admits = self.admission.admits(&who.to);
+        let (delay, commands) = (self.answer_delay, self.commands.clone());
+        tokio::spawn(async move {
+            let (admitted, ()) = tokio::join!(admits, tokio::time::sleep(delay));
+            let _ = commands.send(Command::Admit { call, admitted }).await;
+        });
+        self.ringing.insert(call, Ringing { who, offer, peer });
+    }
+
+    /// Whether a call may start now; counts a refusal when not.
+    pub(super) fn has_free_slot(&self) -> bool {
+        let free = self.pipeline.slots_in_use() < self.pipeline.slots_capacity();
+        if !free {
+            self.pipeline
+                .metrics()
+                .calls_refused
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        free
+    }
+
+    /// A ringing call's admission came: answer it (or 404, 486, 488, 503).
+    async fn on_admitted(&mut self, call: CallRef, admitted: bool) {
+        let now = Instant::now();
+        // Gone already: the caller cancelled while it rang.
+        let Some(Ringing { who, offer, peer }) = self.ringing.remove(&call) else {
+            return;
+        };
+        if !admitted {
+            tracing::info!(?call, to = %who.to, "no agent answers this number: 404");
+            let _ = self.ua.reject(now, call, 404, None);
+            return;
+        }
+        if !self.has_free_slot() {
+            tracing::warn!(
+                ?call,
+                "the last slot went while the call rang: 486 Busy Here"
+            );
+            let _ = self.ua.reject(now, call, 486, None);
+            return;
+        }
         let Some((rtp, rtcp)) = self.ports.bind().await else {
             tracing::warn!(?call, "no free RTP port: 503");
             let _ = self.ua.reject(now, call, 503, Some(5));
             return;
         };
         let port = rtp.local_addr().map_or(0, |a| a.port());
-        let mut local = LocalMedia::new(self.media_ip, port, rand::rng().random());
-        // The pipeline's slots run at 8 kHz: G.711 only on this leg (see docs/sip.md).
-        local.codecs = vec![AudioCodec::Pcmu, AudioCodec::Pcma];
+        let local = self.local_media(port);
         let (answer, params) = match sdp::answer(&offer, &local) {
             Ok((answer, Some(params))) => (answer, params),
             Ok((_, None)) | Err(_) => {
@@ -211,21 +323,10 @@ impl Driver {
                 return;
             }
         };
-        let mut rng = rand::rng();
-        let session = match RtpSession::new(
-            RtpConfig::default(),
-            &params,
-            Ssrc(rng.random()),
-            rng.random(),
-            rng.random(),
-            now,
-        ) {
-            Ok(session) => session,
-            Err(e) => {
-                tracing::warn!(?call, %e, "RTP session refused the settled media: 488");
-                let _ = self.ua.reject(now, call, 488, None);
-                return;
-            }
+        let Some(session) = new_session(&params, now) else {
+            tracing::warn!(?call, "RTP session refused the settled media: 488");
+            let _ = self.ua.reject(now, call, 488, None);
+            return;
         };
         if self
             .ua
@@ -234,17 +335,30 @@ impl Driver {
         {
             return;
         }
+        tracing::info!(?call, %peer, codec = ?params.codec, remote = %params.remote, "SIP call answered");
+        self.run_call(call, who, local, session, (rtp, rtcp));
+    }
+
+    /// voxgate's media on `port`: G.711 only, since the pipeline's slots run at 8 kHz (see
+    /// docs/sip.md).
+    pub(super) fn local_media(&self, port: u16) -> LocalMedia {
+        let mut local = LocalMedia::new(self.media_ip, port, rand::rng().random());
+        local.codecs = vec![AudioCodec::Pcmu, AudioCodec::Pcma];
+        local
+    }
+
+    /// Starts the call task of an answered call.
+    pub(super) fn run_call(
+        &mut self,
+        call: CallRef,
+        who: Who,
+        local: LocalMedia,
+        session: RtpSession,
+        sockets: (UdpSocket, UdpSocket),
+    ) {
         let (signals, inbox) = mpsc::channel(SIGNALS);
         self.calls.insert(call, Entry { signals, local });
-        let leg = SipLeg::new(
-            call,
-            who,
-            session,
-            (rtp, rtcp),
-            inbox,
-            self.commands.clone(),
-        );
-        tracing::info!(?call, %peer, codec = ?params.codec, remote = %params.remote, "SIP call answered");
+        let leg = SipLeg::new(call, who, session, sockets, inbox, self.commands.clone());
         let pipeline = self.pipeline.clone();
         tokio::spawn(async move { pipeline.run_leg(leg).await });
     }
@@ -278,6 +392,23 @@ impl Driver {
             }
         }
     }
+}
+
+/// The RTP session of settled media, with random SSRC, sequence and timestamp.
+pub(super) fn new_session(
+    params: &voxgate_sip::codec::MediaParams,
+    now: Instant,
+) -> Option<RtpSession> {
+    let mut rng = rand::rng();
+    RtpSession::new(
+        RtpConfig::default(),
+        params,
+        Ssrc(rng.random()),
+        rng.random(),
+        rng.random(),
+        now,
+    )
+    .ok()
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod media;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Child;

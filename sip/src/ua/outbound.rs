@@ -154,11 +154,36 @@ impl UserAgent {
         offer: &[u8],
         credentials: Option<Credentials>,
     ) -> Result<CallRef, SipError> {
+        let call_id = format!("{}@voxgate", self.token(20));
+        self.invite_as(now, peer, &call_id, target, from, offer, credentials)
+    }
+
+    /// [`invite`](Self::invite) with the Call-ID chosen by the caller, so that the call
+    /// can be recorded under its id before the INVITE leaves. The Call-ID must be unique
+    /// (RFC 3261 §8.1.1.4) and a token (`word` of §25.1).
+    ///
+    /// # Errors
+    ///
+    /// As [`invite`](Self::invite), and when `call_id` is empty or not a `word`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn invite_as(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        call_id: &str,
+        target: &str,
+        from: &str,
+        offer: &[u8],
+        credentials: Option<Credentials>,
+    ) -> Result<CallRef, SipError> {
         let uri = rsip::Uri::try_from(target).map_err(|_| unknown_target())?;
         rsip::Uri::try_from(from).map_err(|_| unknown_target())?;
+        if call_id.is_empty() || !call_id.bytes().all(is_word_byte) {
+            return Err(unknown_target());
+        }
         let call_ref = CallRef(self.next_ref());
         let local_tag = self.token(10);
-        let call_id = format!("{}@voxgate", self.token(20));
+        let call_id = call_id.to_owned();
         let mut headers = rsip::Headers::default();
         headers.push(self.via().header().into());
         headers.push(rsip::headers::MaxForwards::new("70").into());
@@ -460,4 +485,9 @@ pub(super) fn set_body(headers: &mut rsip::Headers, body: &mut Vec<u8>, sdp: &[u
     }
     headers.push(rsip::headers::ContentLength::from(sdp.len() as u32).into());
     *body = sdp.to_vec();
+}
+
+/// A byte of a `word` (RFC 3261 §25.1), what a Call-ID is made of.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~()<>:\\\"/[]?{}@".contains(&b)
 }

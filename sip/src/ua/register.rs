@@ -121,6 +121,12 @@ impl UserAgent {
         self.drain_layer(now);
     }
 
+    /// Forgets registration `reg` without a REGISTER: after a failure nothing is registered
+    /// to remove, and a refused REGISTER would only be refused again. No event follows.
+    pub fn forget_registration(&mut self, reg: RegRef) {
+        self.registrations.remove(&reg);
+    }
+
     /// Sends the next REGISTER of `reg`.
     pub(super) fn send_register(&mut self, now: Instant, reg: RegRef) {
         let via = self.via();

@@ -240,6 +240,12 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<NumberRecord>> {
         telephony::numbers(&self.pool, circle_id, agent_id).await
     }
+    async fn bound_sip_providers(&self) -> StoreResult<Vec<ProviderRecord>> {
+        telephony::bound_sip_providers(&self.pool).await
+    }
+    async fn any_number(&self) -> StoreResult<bool> {
+        telephony::any_number(&self.pool).await
+    }
     async fn number_by_e164(&self, number: &str) -> StoreResult<Option<NumberRecord>> {
         telephony::number_by_e164(&self.pool, number).await
     }

@@ -15,6 +15,7 @@ fn provider(row: &AnyRow) -> StoreResult<ProviderRecord> {
         name: row.try_get("name")?,
         username: row.try_get("username")?,
         sealed_secret: row.try_get("sealed_secret")?,
+        registrar: row.try_get("registrar")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -32,8 +33,9 @@ fn number(row: &AnyRow) -> StoreResult<NumberRecord> {
 
 pub(super) async fn insert_provider(pool: &AnyPool, p: &ProviderRecord) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO providers (id, circle_id, kind, name, username, sealed_secret, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO providers \
+         (id, circle_id, kind, name, username, sealed_secret, created_at, registrar) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&p.id)
     .bind(&p.circle_id)
@@ -42,6 +44,7 @@ pub(super) async fn insert_provider(pool: &AnyPool, p: &ProviderRecord) -> Store
     .bind(&p.username)
     .bind(p.sealed_secret.clone())
     .bind(p.created_at)
+    .bind(p.registrar.clone())
     .execute(pool)
     .await?;
     Ok(())
@@ -54,8 +57,8 @@ pub(super) async fn providers(
     id: Option<&str>,
 ) -> StoreResult<Vec<ProviderRecord>> {
     sqlx::query(
-        "SELECT id, circle_id, kind, name, username, sealed_secret, created_at FROM providers \
-         WHERE circle_id = $1 AND ($2 = '' OR id = $2) ORDER BY created_at, id",
+        "SELECT id, circle_id, kind, name, username, sealed_secret, created_at, registrar \
+         FROM providers WHERE circle_id = $1 AND ($2 = '' OR id = $2) ORDER BY created_at, id",
     )
     .bind(circle_id)
     .bind(id.unwrap_or(""))
@@ -179,4 +182,29 @@ pub(super) async fn delete_number(pool: &AnyPool, circle_id: &str, id: &str) -> 
         .execute(pool)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// SIP trunks (providers of kind `sip`) that carry at least one number pinned to an agent,
+/// in every circle: the registrations voxgate keeps alive.
+pub(super) async fn bound_sip_providers(pool: &AnyPool) -> StoreResult<Vec<ProviderRecord>> {
+    sqlx::query(
+        "SELECT id, circle_id, kind, name, username, sealed_secret, created_at, registrar \
+         FROM providers p WHERE kind = 'sip' AND EXISTS \
+         (SELECT 1 FROM numbers n WHERE n.provider_id = p.id AND n.agent_id IS NOT NULL) \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(provider)
+    .collect()
+}
+
+/// Whether the numbers table holds any row.
+pub(super) async fn any_number(pool: &AnyPool) -> StoreResult<bool> {
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM (SELECT 1 FROM numbers LIMIT 1) t")
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+    Ok(n > 0)
 }
