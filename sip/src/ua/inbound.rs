@@ -41,6 +41,13 @@ impl UserAgent {
                 .push(rsip::headers::Unsupported::new(unsupported).into());
             return self.send(now, &key, response);
         }
+        if request.method == Method::Invite && !is_sdp_or_empty(&request) {
+            let mut response = response_to(&request, 415);
+            response
+                .headers
+                .push(rsip::headers::Accept::new("application/sdp").into());
+            return self.send(now, &key, response);
+        }
         let has_to_tag =
             summarize(&SipMessage::Request(request.clone())).is_some_and(|s| s.to_tag.is_some());
         match (request.method, has_to_tag) {
@@ -343,6 +350,29 @@ impl UserAgent {
             });
         }
     }
+}
+
+/// Whether an INVITE's body is one voxgate reads: none (a late offer), or SDP without a
+/// content coding. Anything else is answered 415 with `Accept: application/sdp`
+/// (§21.4.13, §8.2.3).
+fn is_sdp_or_empty(request: &Request) -> bool {
+    if request.body.is_empty() {
+        return true;
+    }
+    let mut sdp = false;
+    for header in request.headers.iter() {
+        match header {
+            Header::ContentType(t) => {
+                let media = t.value().split(';').next().unwrap_or_default().trim();
+                sdp = media.eq_ignore_ascii_case("application/sdp");
+            }
+            Header::ContentEncoding(e) if !e.value().trim().eq_ignore_ascii_case("identity") => {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    sdp
 }
 
 /// The extensions a request requires (its `Require` header); voxgate supports none, so any

@@ -351,6 +351,8 @@ fn raw_peers_get_the_right_answers() {
         (text(&head("INVITE", "1", &["Require: 100rel", "Contact: <sip:alice@192.0.2.20>"]).iter().map(String::as_str).collect::<Vec<_>>(), ""), "SIP/2.0 420 Bad Extension"),
         (text(&head("INVITE", "1", &["Contact: <sip:alice@192.0.2.20>"]).iter().map(String::as_str).collect::<Vec<_>>().iter().map(|l| if l.starts_with("Max-Forwards") { "Max-Forwards: 0" } else { l }).collect::<Vec<_>>(), ""), "SIP/2.0 483 Too Many Hops"),
         (text(&head("INVITE", "1", &[]).iter().map(String::as_str).collect::<Vec<_>>(), ""), "SIP/2.0 400 Bad Request"),
+        (text(&head("INVITE", "1", &["Contact: <sip:alice@192.0.2.20>", "Content-Type: application/json"]).iter().map(String::as_str).collect::<Vec<_>>(), "{}"), "SIP/2.0 415 Unsupported Media Type"),
+        (text(&head("INVITE", "1", &["Contact: <sip:alice@192.0.2.20>", "Content-Type: application/sdp", "Content-Encoding: gzip"]).iter().map(String::as_str).collect::<Vec<_>>(), "v=0"), "SIP/2.0 415 Unsupported Media Type"),
         (b"INVITE sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKq\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 BYE\r\n\r\n".to_vec(), "SIP/2.0 400 Bad Request"),
     ];
     for (i, (datagram, want)) in cases.into_iter().enumerate() {
