@@ -14,7 +14,9 @@
 //!   log for server-added latency ([`server`]), and writes a JSON summary ([`report`]) and
 //!   SVG plots ([`svg`]). `sweep` raises the load until a level is not clean; `compare`
 //!   does the same for voxgate and for an equivalent Pipecat bot (`pipecat/bot.py`, over
-//!   Twilio Media Streams, [`twilio`]) in one run.
+//!   Twilio Media Streams, [`twilio`]) in one run. `sip` places SIP calls with SIPp on
+//!   voxgate's SIP leg and measures call setup, CPU and memory per call and the RTP voxgate
+//!   sends back ([`sip`]).
 //!
 //! Everything is measured at the edge the way a carrier sees it: the harness knows when the
 //! caller stopped speaking because it sent the audio, and times what comes back. The only
@@ -30,6 +32,7 @@ pub mod procstat;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod sip;
 pub mod stats;
 pub mod svg;
 pub mod twilio;

@@ -6,6 +6,7 @@
 //! voxgate-bench --calls 50 --target ws://127.0.0.1:8080 --token T --out bench-out
 //! voxgate-bench sweep --start 50 --out bench-out
 //! voxgate-bench compare --out bench-out
+//! voxgate-bench sip --calls 50,100 --duration 30 --out bench-out
 //! ```
 
 // A command-line tool: its report goes to standard output.
@@ -19,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use voxgate_benches::report::{Summary, Sweep};
 use voxgate_benches::run::{self, RunConfig, ServerKind, Target};
 use voxgate_benches::server::{PipecatSpec, Providers};
+use voxgate_benches::sip::SipConfig;
 use voxgate_benches::svg::{self, Chart};
 use voxgate_benches::{clips, stats::Percentiles};
 use voxgate_bridge::Format;
@@ -45,6 +47,46 @@ enum Command {
     Sweep(SweepArgs),
     /// voxgate and the equivalent Pipecat bot, swept one after the other on this machine.
     Compare(SweepArgs),
+    /// SIP calls placed by SIPp on voxgate's SIP leg (fixed providers): call setup, server
+    /// CPU and memory per call, and the RTP voxgate sends back.
+    Sip(SipArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct SipArgs {
+    /// Concurrent calls; a comma-separated list runs one level after another.
+    #[arg(long, value_delimiter = ',', default_values_t = [10])]
+    calls: Vec<usize>,
+    /// Seconds each call stays up after its ACK.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// New calls per second while placing them.
+    #[arg(long, default_value_t = 20)]
+    rate: u32,
+    /// The SIPp program.
+    #[arg(long, default_value = "/usr/bin/sipp")]
+    sipp: PathBuf,
+    /// The SIPp scenario.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/sipp/uac_g711.xml"))]
+    scenario: PathBuf,
+    /// What the callers say: a capture of PCMA RTP (SIPp's own by default).
+    #[arg(long, default_value = "/usr/share/sip-tester/g711a.pcap")]
+    pcap: PathBuf,
+    /// Seconds of silence after each pass of the speech.
+    #[arg(long, default_value_t = 3.0)]
+    pause: f64,
+    /// A packet later than this (ms) against its call's 20 ms grid makes a level not clean.
+    #[arg(long, default_value_t = 40.0)]
+    late_ms: f64,
+    /// The voxgate binary to start. Default: `voxgate` beside this program.
+    #[arg(long)]
+    voxgate: Option<PathBuf>,
+    /// `models_dir` for the started voxgate (Silero).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))]
+    models: PathBuf,
+    /// Where the JSON and SVG go.
+    #[arg(long, default_value = "bench-out")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -134,6 +176,7 @@ fn main() -> anyhow::Result<()> {
                 let pipecat = sweep(&args, ServerKind::Pipecat).await?;
                 write_sweeps(&args.run.out, "compare", &[voxgate, pipecat])
             }
+            Some(Command::Sip(args)) => sip(&args).await,
         }
     })
 }
@@ -157,20 +200,10 @@ fn config(args: &RunArgs, server: ServerKind) -> anyhow::Result<RunConfig> {
             events: args.target_events.clone(),
         }
     });
-    let voxgate_binary = match &args.voxgate {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no directory for this program")?
-            .join("voxgate"),
-    };
-    if target.is_none() && server == ServerKind::Voxgate && !voxgate_binary.is_file() {
-        anyhow::bail!(
-            "{} not found: build it with `cargo build --release -p voxgate-server`, or pass \
-             --voxgate PATH or --target URL",
-            voxgate_binary.display()
-        );
-    }
+    let voxgate_binary = voxgate_binary(
+        args.voxgate.as_deref(),
+        target.is_none() && server == ServerKind::Voxgate,
+    )?;
     let pipecat = if server == ServerKind::Pipecat {
         pipecat_venv(&args.pipecat_venv)?
     } else {
@@ -193,6 +226,24 @@ fn config(args: &RunArgs, server: ServerKind) -> anyhow::Result<RunConfig> {
         pipecat,
         work_dir: args.out.join("servers"),
     })
+}
+
+/// The voxgate binary: `given`, or `voxgate` beside this program; checked when `needed`.
+fn voxgate_binary(given: Option<&Path>, needed: bool) -> anyhow::Result<PathBuf> {
+    let binary = match given {
+        Some(p) => p.to_owned(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("no directory for this program")?
+            .join("voxgate"),
+    };
+    anyhow::ensure!(
+        !needed || binary.is_file(),
+        "{} not found: build it with `cargo build --release -p voxgate-server`, or pass \
+         --voxgate PATH (or --target URL)",
+        binary.display()
+    );
+    Ok(binary)
 }
 
 fn bot_path() -> PathBuf {
@@ -340,6 +391,51 @@ fn print_summary(s: &Summary) {
     for f in &s.failures {
         println!("  failure: {f}");
     }
+}
+
+async fn sip(args: &SipArgs) -> anyhow::Result<()> {
+    let (speech, speech_name) =
+        voxgate_benches::sip::speech(&args.pcap, Duration::from_secs_f64(args.pause))?;
+    let voxgate_binary = voxgate_binary(args.voxgate.as_deref(), true)?;
+    let configs: Vec<SipConfig> = args
+        .calls
+        .iter()
+        .map(|&calls| SipConfig {
+            calls,
+            duration: Duration::from_secs(args.duration),
+            rate: args.rate,
+            voxgate_binary: voxgate_binary.clone(),
+            models: args.models.clone(),
+            sipp: args.sipp.clone(),
+            scenario: args.scenario.clone(),
+            speech: speech.clone(),
+            speech_name: speech_name.clone(),
+            late_limit: Duration::from_secs_f64(args.late_ms / 1e3),
+            work_dir: args.out.join("servers"),
+        })
+        .collect();
+    for c in &configs {
+        c.check()?;
+    }
+    let mut levels = Vec::with_capacity(configs.len());
+    for config in &configs {
+        println!(
+            "{} SIP calls for {} s, {} new per second, against voxgate ({})",
+            config.calls,
+            args.duration,
+            config.rate,
+            voxgate_benches::server::Providers::Fixed.describe()
+        );
+        let summary = voxgate_benches::sip::run(config)
+            .await
+            .with_context(|| format!("{} SIP calls", config.calls))?;
+        println!("{}", summary.text());
+        levels.push(summary);
+    }
+    println!("{}", voxgate_benches::sip::report::table(&levels));
+    let (json, plot) = voxgate_benches::sip::report::write(&args.out, &levels)?;
+    println!("wrote {} and {}", json.display(), plot.display());
+    Ok(())
 }
 
 fn write_sweeps(out: &Path, name: &str, sweeps: &[Sweep]) -> anyhow::Result<()> {

@@ -156,6 +156,7 @@ async fn start(config: &RunConfig) -> anyhow::Result<Option<Spawned>> {
                 providers: config.providers,
                 slots: config.calls + 8,
                 format: config.format.to_string(),
+                sip: None,
             };
             server::spawn_voxgate(&spec, &dir).await?
         }
@@ -314,7 +315,7 @@ fn summarize(
 }
 
 /// CPU over the steady window, memory at its peak.
-fn resources(
+pub(crate) fn resources(
     calls: usize,
     idle: Option<Sample>,
     samples: &[Sample],

@@ -63,6 +63,17 @@ pub struct VoxgateSpec {
     pub slots: usize,
     /// Both directions' format (`ulaw`, `pcm_16000`, ...).
     pub format: String,
+    /// Where its SIP leg listens; `None` for a free port nobody calls.
+    pub sip: Option<SipListen>,
+}
+
+/// voxgate's SIP leg, for `voxgate-bench sip`.
+#[derive(Debug, Clone, Copy)]
+pub struct SipListen {
+    /// The UDP address it answers SIP on (`VOXGATE_SIP_LISTEN`).
+    pub listen: std::net::SocketAddr,
+    /// Its RTP ports, first and last (`VOXGATE_SIP_RTP_PORTS`).
+    pub rtp_ports: (u16, u16),
 }
 
 /// A free TCP port on 127.0.0.1.
@@ -107,11 +118,19 @@ pub async fn spawn_voxgate(spec: &VoxgateSpec, dir: &Path) -> anyhow::Result<Spa
         .arg(&config_path)
         .arg("serve")
         .env("RUST_LOG", "warn")
-        .env("VOXGATE_SIP_LISTEN", "127.0.0.1:0")
         .env(
             "ORT_DYLIB_PATH",
             models.join("onnxruntime/libonnxruntime.so.1.22.1"),
         );
+    match spec.sip {
+        Some(sip) => command
+            .env("VOXGATE_SIP_LISTEN", sip.listen.to_string())
+            .env(
+                "VOXGATE_SIP_RTP_PORTS",
+                format!("{}-{}", sip.rtp_ports.0, sip.rtp_ports.1),
+            ),
+        None => command.env("VOXGATE_SIP_LISTEN", "127.0.0.1:0"),
+    };
     let ws_path = format!("/api/webhooks/46elks/voice/ws?token={token}");
     launch(command, dir, port, &ws_path, "/readyz", events).await
 }
