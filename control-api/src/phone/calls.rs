@@ -17,11 +17,12 @@ use crate::carrier::{Doing, ElksClient, NewCall};
 use crate::directory;
 use crate::e164::E164;
 use crate::e164::clip;
+use crate::element::phone::PhoneSpec;
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
 use crate::routes::calls::CallView;
 use crate::state::AppState;
-use crate::store::{CallRecord, Element};
+use crate::store::{AgentRecord, CallRecord, Element};
 
 /// The element's number, or `PHONE_NUMBER_NOT_PROVISIONED`.
 fn number_of(element: &Element) -> Result<String, ApiError> {
@@ -189,17 +190,7 @@ pub async fn agent_call(
     let spec = spec_of(element)?;
     let to = E164::parse(&input.to)?;
     let timeout = super::message::ring_timeout(input.timeout_s)?;
-    let number = spec
-        .number
-        .as_ref()
-        .map(ToString::to_string)
-        .ok_or_else(super::sms::not_provisioned)?;
-    if !spec.voice_enabled {
-        return Err(ApiError::conflict(
-            "PHONE_VOICE_DISABLED",
-            "voice_enabled is false on this number",
-        ));
-    }
+    let number = calling_number(&spec)?;
     let ws = state
         .phone()
         .voice_ws_url
@@ -208,23 +199,9 @@ pub async fn agent_call(
             code: "PHONE_VOICE_UNAVAILABLE",
             message: "this server has no Realtime WebSocket URL configured".to_owned(),
         })?;
-    let agent = match input.agent_id.as_ref().or(spec.agent_id.as_ref()) {
-        Some(id) => state.store().agent(&element.circle_id, id).await?,
-        None => state
-            .store()
-            .agents(&element.circle_id)
-            .await?
-            .into_iter()
-            .next(),
-    }
-    .ok_or_else(|| ApiError::invalid("AGENT_NOT_FOUND", "no such agent in this circle"))?;
+    let agent = talking_agent(state, element, &spec, input.agent_id.as_deref()).await?;
     let client = client_for(state, element, &spec).await?;
-    let route = directory::Route {
-        circle_id: element.circle_id.clone(),
-        agent: Some(agent.clone()),
-    };
-    let thread = directory::thread(state.store(), &route, to.as_str()).await?;
-    let record = dialing(element, &number, &to, Some(agent.id), thread.map(|t| t.id));
+    let record = dialing_for(state, element, &number, &to, agent).await?;
     state.store().insert_call(&record).await?;
     let voice_start = json!({"connect": ws});
     let carrier_id = place(
@@ -238,6 +215,61 @@ pub async fn agent_call(
     )
     .await?;
     Ok(json!({"call_id": record.id, "carrier_call_id": carrier_id, "state": "dialing", "to": to}))
+}
+
+/// The number a call is placed from: provisioned (`PHONE_NUMBER_NOT_PROVISIONED`) and
+/// taking calls (`PHONE_VOICE_DISABLED`).
+pub(crate) fn calling_number(spec: &PhoneSpec) -> Result<String, ApiError> {
+    let number = spec
+        .number
+        .as_ref()
+        .map(ToString::to_string)
+        .ok_or_else(super::sms::not_provisioned)?;
+    if !spec.voice_enabled {
+        return Err(ApiError::conflict(
+            "PHONE_VOICE_DISABLED",
+            "voice_enabled is false on this number",
+        ));
+    }
+    Ok(number)
+}
+
+/// The agent that talks on a call placed from `element`: `agent_id`, else the number's
+/// agent, else the circle's first (`AGENT_NOT_FOUND` when there is none).
+pub(crate) async fn talking_agent(
+    state: &AppState,
+    element: &Element,
+    spec: &PhoneSpec,
+    agent_id: Option<&str>,
+) -> Result<AgentRecord, ApiError> {
+    match agent_id.or(spec.agent_id.as_deref()) {
+        Some(id) => state.store().agent(&element.circle_id, id).await?,
+        None => state
+            .store()
+            .agents(&element.circle_id)
+            .await?
+            .into_iter()
+            .next(),
+    }
+    .ok_or_else(|| ApiError::invalid("AGENT_NOT_FOUND", "no such agent in this circle"))
+}
+
+/// A new `dialing` record of `agent` calling `to` from `number`, in their thread (not
+/// stored yet).
+pub(crate) async fn dialing_for(
+    state: &AppState,
+    element: &Element,
+    number: &str,
+    to: &E164,
+    agent: AgentRecord,
+) -> Result<CallRecord, ApiError> {
+    let route = directory::Route {
+        circle_id: element.circle_id.clone(),
+        agent: Some(agent),
+    };
+    let thread = directory::thread(state.store(), &route, to.as_str()).await?;
+    let agent_id = route.agent.map(|a| a.id);
+    Ok(dialing(element, number, to, agent_id, thread.map(|t| t.id)))
 }
 
 /// A new outbound call record from the element's `number` to `to`, `dialing`, with a

@@ -95,17 +95,7 @@ pub async fn call_message(
         ));
     }
     let timeout = ring_timeout(input.timeout_s)?;
-    let number = spec
-        .number
-        .as_ref()
-        .map(ToString::to_string)
-        .ok_or_else(super::sms::not_provisioned)?;
-    if !spec.voice_enabled {
-        return Err(ApiError::conflict(
-            "PHONE_VOICE_DISABLED",
-            "voice_enabled is false on this number",
-        ));
-    }
+    let number = super::calls::calling_number(&spec)?;
     let voice = state.voice().ok_or_else(|| ApiError::Unavailable {
         code: "PHONE_VOICE_UNAVAILABLE",
         message: "this server has no text-to-speech for spoken messages".to_owned(),

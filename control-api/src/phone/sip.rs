@@ -28,7 +28,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{check_enabled, spec_of};
-use crate::directory;
 use crate::e164::{E164, clip};
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
@@ -297,41 +296,17 @@ pub async fn dial(
     let line = line(state)?;
     let to = E164::parse(&input.to)?;
     let timeout = super::message::ring_timeout(input.timeout_s)?;
-    let number = spec
-        .number
-        .as_ref()
-        .map(ToString::to_string)
-        .ok_or_else(super::sms::not_provisioned)?;
-    if !spec.voice_enabled {
-        return Err(ApiError::conflict(
-            "PHONE_VOICE_DISABLED",
-            "voice_enabled is false on this number",
-        ));
-    }
+    let number = super::calls::calling_number(&spec)?;
     if agent_required && input.agent_id.is_none() {
         return Err(ApiError::invalid(
             "AGENT_REQUIRED",
             "agent-dial needs agent_id: the agent that talks",
         ));
     }
-    let agent = match input.agent_id.as_ref().or(spec.agent_id.as_ref()) {
-        Some(id) => state.store().agent(&element.circle_id, id).await?,
-        None => state
-            .store()
-            .agents(&element.circle_id)
-            .await?
-            .into_iter()
-            .next(),
-    }
-    .ok_or_else(|| ApiError::invalid("AGENT_NOT_FOUND", "no such agent in this circle"))?;
+    let agent =
+        super::calls::talking_agent(state, element, &spec, input.agent_id.as_deref()).await?;
     let trunk = trunk_of(state, element).await?;
-    let route = directory::Route {
-        circle_id: element.circle_id.clone(),
-        agent: Some(agent.clone()),
-    };
-    let thread = directory::thread(state.store(), &route, to.as_str()).await?;
-    let mut record =
-        super::calls::dialing(element, &number, &to, Some(agent.id), thread.map(|t| t.id));
+    let mut record = super::calls::dialing_for(state, element, &number, &to, agent).await?;
     // The SIP Call-ID: unique, and known before the INVITE leaves.
     record.carrier_call_id = format!("{}@voxgate", new_id("sip"));
     state.store().insert_call(&record).await?;
