@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::media::{CallerMedia, Received};
 use support::{Running, free_port, serve};
-use voxgate_media::g711::Law;
 
 /// Where Debian's `sip-tester` keeps the pcaps its scenarios play.
 const SIPP_PCAPS: &str = "/usr/share/sip-tester";
@@ -619,13 +618,7 @@ fn a_bye_during_a_reply_records_the_turn_as_heard_and_interrupted() {
         ),
         2,
     );
-    let hello = voxgate_testdata::asterisk::prompt("hello-world")
-        .and_then(|p| p.audio())
-        .expect("asterisk prompt (run scripts/setup)");
-    assert_eq!(hello.sample_rate, 8000);
-    let mut words = vec![0u8; hello.samples.len()];
-    Law::Alaw.encode(&hello.samples, &mut words).expect("a-law");
-    let media = CallerMedia::saying(words);
+    let media = CallerMedia::saying_prompt("hello-world");
     let call_id = "bye-in-reply";
     // 1.4 s of speech, 0.3 s to decide the turn ended, the reply from about 2 s: the BYE
     // at 4 s comes some two seconds into it.

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::media::CallerMedia;
 use support::{Running, free_port, serve};
-use voxgate_media::g711::Law;
 
 /// The trunk's user name and password, as the SIPp scenarios check them.
 const TRUNK_USER: &str = "4670000009";
@@ -330,13 +329,7 @@ fn make_call_dials_through_the_trunk_and_the_agent_talks_and_hangs_up() {
     let rig = Rig::start();
     // The callee says "hello world" (an Asterisk prompt), then keeps the line open with
     // silence, from the test's own RTP socket.
-    let hello = voxgate_testdata::asterisk::prompt("hello-world")
-        .and_then(|p| p.audio())
-        .expect("asterisk prompt (run scripts/setup)");
-    assert_eq!(hello.sample_rate, 8000);
-    let mut words = vec![0u8; hello.samples.len()];
-    Law::Alaw.encode(&hello.samples, &mut words).expect("a-law");
-    let media = CallerMedia::saying(words);
+    let media = CallerMedia::saying_prompt("hello-world");
     let rtp_port = media.port.to_string();
     let mut sipp = Sipp::trunk_with("trunk-callee.xml", &["-key", "rtp_port", &rtp_port]);
     let provider = rig.trunk(&format!("sip:127.0.0.1:{}", sipp.port), TRUNK_SECRET);

@@ -36,6 +36,20 @@ impl CallerMedia {
         Self::start(None)
     }
 
+    /// A caller that says the Asterisk prompt `name` (8 kHz, fetched by `scripts/setup`),
+    /// then silence.
+    pub fn saying_prompt(name: &str) -> Self {
+        let prompt = voxgate_testdata::asterisk::prompt(name)
+            .and_then(|p| p.audio())
+            .expect("asterisk prompt (run scripts/setup)");
+        assert_eq!(prompt.sample_rate, 8000, "{name}");
+        let mut words = vec![0u8; prompt.samples.len()];
+        Law::Alaw
+            .encode(&prompt.samples, &mut words)
+            .expect("a-law");
+        Self::saying(words)
+    }
+
     /// A caller that says `words` (A-law code words), then silence.
     pub fn saying(words: Vec<u8>) -> Self {
         Self::start(Some(Mouth::new(words)))
