@@ -10,6 +10,8 @@
 //! - [`espeak`]: synthetic speech generated at test time by running the `espeak-ng` program
 //!   (a subprocess: nothing is linked).
 //! - [`wav`]: reading any WAV file into mono 16-bit samples ([`Audio`]).
+//! - [`mail`]: real mail servers (Dovecot, an SMTP submission server, dnsmasq) started
+//!   on loopback for the email tests.
 //! - [`text`]: transcript normalization and word error rate, for checking speech recognition.
 //!
 //! When an asset is not installed the loaders return [`TestdataError::MissingAsset`], whose
@@ -30,6 +32,7 @@ pub mod asterisk;
 mod error;
 pub mod espeak;
 pub mod librivox;
+pub mod mail;
 pub mod text;
 pub mod wav;
 
