@@ -116,6 +116,9 @@ mod tests {
         (None, input)
     }
 
+    /// Input chunks, how the content ends, what is left over.
+    type Case<'a> = (&'a [&'a [u8]], Option<DataEnd>, &'a [u8]);
+
     fn complete(bytes: &[u8]) -> Option<DataEnd> {
         Some(DataEnd::Complete(bytes.to_vec()))
     }
@@ -124,7 +127,7 @@ mod tests {
     fn content() {
         let long = [b'x'; 10_000];
         let long_line = [&long[..], b"\r\n.\r\n"].concat();
-        let cases: &[(&[&[u8]], Option<DataEnd>, &[u8])] = &[
+        let cases: &[Case<'_>] = &[
             (&[b"a\r\nb\r\n.\r\n"], complete(b"a\r\nb\r\n"), b""),
             (&[b".\r\n"], complete(b""), b""),
             (&[b"a\nb\n.\nQUIT\n"], complete(b"a\r\nb\r\n"), b"QUIT\n"),

@@ -67,9 +67,12 @@ fn converse(config: &ListenerConfig, chunks: &[&[u8]]) -> Transcript {
 const HELLO: &[u8] = b"EHLO client.test\r\n";
 const ENVELOPE: &[u8] = b"EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@voxgate.test>\r\n";
 
+/// A name, the client's input chunks, the reply codes expected.
+type Case<'a> = (&'a str, &'a [&'a [u8]], &'a [u16]);
+
 #[test]
 fn conversations() {
-    let cases: &[(&str, &[&[u8]], &[u16])] = &[
+    let cases: &[Case<'_>] = &[
         ("greeting only", &[], &[220]),
         ("ehlo quit", &[HELLO, b"QUIT\r\n"], &[220, 250, 221]),
         (
