@@ -59,6 +59,10 @@ pub enum MailError {
     /// An IMAP command was answered `NO` (no such folder, ...).
     #[error("the mailbox refused: {0}")]
     Refused(String),
+    /// An argument cannot go on the wire as given (a search string with CR/LF, a flag that
+    /// is not an IMAP atom, a date that is not `YYYY-MM-DD`); nothing was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
     /// A message could not be built (bad address, header, attachment).
     #[error("invalid message: {0}")]
     InvalidMessage(String),

@@ -8,6 +8,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
 use voxgate_mail::imap::{FlagChange, ImapSession, Search};
 use voxgate_mail::tls::TlsSettings;
 use voxgate_mail::{Endpoint, Login, MailError, Security};
@@ -27,9 +30,15 @@ struct Rig {
 
 impl Rig {
     fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// A rig whose Dovecot has `extra` configuration.
+    fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let certs = TestCerts::create(dir.path()).expect("test certificates");
-        let dovecot = Dovecot::start(dir.path(), &certs, &[(USER, PASSWORD)]).expect("dovecot");
+        let dovecot =
+            Dovecot::start_with(dir.path(), &certs, &[(USER, PASSWORD)], extra).expect("dovecot");
         let ca = std::fs::read(&certs.ca_pem).expect("CA file");
         let tls = TlsSettings::with_extra_ca_pem(&ca).expect("TLS settings");
         Self {
@@ -124,7 +133,8 @@ fn with_attachment() -> Vec<u8> {
 #[tokio::test]
 async fn connects_over_implicit_tls_and_starttls() {
     let rig = Rig::start();
-    for security in [Security::Tls, Security::StartTls] {
+    // Dovecot counts loopback as secure, so plain text works here too.
+    for security in [Security::Tls, Security::StartTls, Security::None] {
         let endpoint = rig.endpoint(security);
         let mut session = ImapSession::connect(&endpoint, &login(PASSWORD), &rig.tls, TIMEOUT)
             .await
@@ -313,7 +323,11 @@ async fn searches_by_text_from_and_dates() {
         nov_2026(2),
     );
     rig.deliver(
-        &message("carol@example.org", "lunch", "pizza at noon"),
+        &message(
+            "carol@example.org",
+            "lunch",
+            "pizza at noon, or a smörgåsbord",
+        ),
         nov_2026(20),
     );
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_791_000_000); // 2026-10-03
@@ -359,6 +373,7 @@ async fn searches_by_text_from_and_dates() {
             vec![lunch],
         ),
         (search(Some("nothing like it"), None, None, None), vec![]),
+        (search(Some("smörgåsbord"), None, None, None), vec![lunch]),
     ];
     for (query, expected) in cases {
         let got = session.search("INBOX", &query).await.expect("search");
@@ -436,4 +451,142 @@ async fn folders_counts_moves_and_deletes() {
     assert!(matches!(bogus, Err(MailError::Refused(_))), "{bogus:?}");
     assert_eq!(session.counts("INBOX").await.expect("STATUS").messages, 2);
     session.logout().await.expect("LOGOUT");
+}
+
+#[tokio::test]
+async fn moves_by_copy_and_expunge_without_the_move_capability() {
+    // An older server: no MOVE, no LITERAL+ (but UIDPLUS).
+    let rig = Rig::start_with("imap_capability = IMAP4rev1 UIDPLUS");
+    for subject in ["keep", "move me", "stay"] {
+        rig.deliver(&message("bob@example.net", subject, "body"), nov_2026(2));
+    }
+    let mut session = rig.session().await;
+    session.create_folder("Later").await.expect("CREATE");
+    let page = session.page("INBOX", None, 10).await.expect("page");
+    let moving = page
+        .messages
+        .iter()
+        .find(|m| m.subject.as_deref() == Some("move me"))
+        .expect("seeded")
+        .uid;
+    // Another message already marked \Deleted must not be expunged with ours.
+    let other = page
+        .messages
+        .iter()
+        .find(|m| m.uid != moving)
+        .expect("seeded")
+        .uid;
+    session
+        .set_flags("INBOX", &[other], FlagChange::Add, &["\\Deleted"])
+        .await
+        .expect("flag");
+    session
+        .move_to("INBOX", &[moving], "Later")
+        .await
+        .expect("COPY + EXPUNGE");
+    assert_eq!(session.counts("INBOX").await.expect("STATUS").messages, 2);
+    assert_eq!(session.counts("Later").await.expect("STATUS").messages, 1);
+    let moved = session.page("Later", None, 10).await.expect("page");
+    assert_eq!(moved.messages[0].subject.as_deref(), Some("move me"));
+
+    let utf8 = Search {
+        text: Some("Grüße".into()),
+        ..Search::default()
+    };
+    let refused = session.search("INBOX", &utf8).await;
+    assert!(
+        matches!(refused, Err(MailError::InvalidArgument(_))),
+        "{refused:?}"
+    );
+}
+
+/// A one-connection fake IMAP server: sends `greeting` (if any), then answers every
+/// command with `<tag> BAD unknown command`.
+async fn fake_server(greeting: Option<&'static str>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        let Ok((socket, _)) = listener.accept().await else {
+            return;
+        };
+        let (read, mut write) = socket.into_split();
+        let Some(greeting) = greeting else {
+            // Say nothing, keep the connection open.
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            return;
+        };
+        let _ = write.write_all(greeting.as_bytes()).await;
+        let mut lines = BufReader::new(read).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let tag = line.split(' ').next().unwrap_or("*");
+            let reply = format!("{tag} BAD unknown command\r\n");
+            let _ = write.write_all(reply.as_bytes()).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn no_starttls_silence_and_bye_are_errors() {
+    let tls = TlsSettings::web_pki();
+    let endpoint = |port, security| Endpoint {
+        host: "127.0.0.1".into(),
+        port,
+        security,
+    };
+    let short = Duration::from_millis(300);
+
+    let port = fake_server(Some("* OK [CAPABILITY IMAP4rev1] fake\r\n")).await;
+    let result = ImapSession::connect(
+        &endpoint(port, Security::StartTls),
+        &login(PASSWORD),
+        &tls,
+        short,
+    )
+    .await;
+    assert!(
+        matches!(result, Err(MailError::Tls { .. })),
+        "no STARTTLS: {result:?}"
+    );
+
+    let port = fake_server(None).await;
+    let result = ImapSession::connect(
+        &endpoint(port, Security::None),
+        &login(PASSWORD),
+        &tls,
+        short,
+    )
+    .await;
+    assert!(
+        matches!(result, Err(MailError::Timeout { .. })),
+        "silent: {result:?}"
+    );
+
+    let port = fake_server(Some("* BYE too busy\r\n")).await;
+    let result = ImapSession::connect(
+        &endpoint(port, Security::None),
+        &login(PASSWORD),
+        &tls,
+        short,
+    )
+    .await;
+    assert!(
+        matches!(result, Err(MailError::Refused(_))),
+        "BYE: {result:?}"
+    );
+
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let result = ImapSession::connect(
+        &endpoint(port, Security::Tls),
+        &login(PASSWORD),
+        &tls,
+        short,
+    )
+    .await;
+    assert!(
+        matches!(result, Err(MailError::Connect { .. })),
+        "closed port: {result:?}"
+    );
 }

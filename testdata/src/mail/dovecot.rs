@@ -63,6 +63,21 @@ impl Dovecot {
         certs: &TestCerts,
         users: &[(&str, &str)],
     ) -> Result<Self, TestdataError> {
+        Self::start_with(dir, certs, users, "")
+    }
+
+    /// [`Dovecot::start`] with `extra` appended to the configuration, e.g.
+    /// `imap_capability = IMAP4rev1 UIDPLUS` to play an older server without MOVE.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dovecot::start`].
+    pub fn start_with(
+        dir: &Path,
+        certs: &TestCerts,
+        users: &[(&str, &str)],
+        extra: &str,
+    ) -> Result<Self, TestdataError> {
         let owner = Owner::detect(dir)?;
         if owner.root {
             // The `dovenull` login processes must reach `<dir>/run/login`.
@@ -81,7 +96,11 @@ impl Dovecot {
         let conf = dir.join("dovecot.conf");
         write(
             &conf,
-            config(dir, certs, &owner, imap_port, imaps_port).as_bytes(),
+            format!(
+                "{}{extra}\n",
+                config(dir, certs, &owner, imap_port, imaps_port)
+            )
+            .as_bytes(),
         )?;
         let mut dovecot = Self {
             child: spawn(&conf, dir)?,
