@@ -502,3 +502,37 @@ async fn shutdown_tells_idle_clients_and_stops_accepting() {
         "no longer listening"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_message_in_flight_finish() {
+    let mut server = Server::start(config()).await;
+    let addr = server.addr;
+    let mut client = Raw::connect(addr).await;
+    client.reply().await;
+    client
+        .send(
+            b"EHLO raw.test\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<x@voxgate.test>\r\nDATA\r\n",
+        )
+        .await;
+    for _ in 0..4 {
+        client.reply().await;
+    }
+    let stop = server.stop.take().expect("running");
+    let _ = stop.send(());
+    // Bounded polling until the listener has stopped accepting.
+    for _ in 0..100 {
+        if TcpStream::connect(addr).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    client
+        .send(b"Subject: late\r\n\r\nstill here\r\n.\r\n")
+        .await;
+    let replies = client.replies_to_the_end().await;
+    let codes: Vec<&str> = replies.iter().map(|r| code(r)).collect();
+    assert_eq!(codes, ["250", "421"], "{replies:?}");
+    let (_, raw) = server.next_message().await;
+    assert_eq!(raw, b"Subject: late\r\n\r\nstill here\r\n");
+    server.stop().await;
+}

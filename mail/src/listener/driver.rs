@@ -125,12 +125,14 @@ impl Connection {
     async fn converse(&mut self, mut stopped: watch::Receiver<bool>) -> std::io::Result<()> {
         let mut buf = vec![0; READ_CHUNK];
         let mut stopping = *stopped.borrow();
-        if stopping {
-            self.session.handle_shutdown();
-        }
         loop {
             if !self.carry_out().await? {
                 return self.stream.shutdown().await;
+            }
+            // Stopping: an idle session is closed now (its 421 goes out on the next turn);
+            // one in the middle of a message reads on until it is idle.
+            if stopping && self.session.handle_shutdown() {
+                continue;
             }
             tokio::select! {
                 read = timeout(self.idle_timeout, self.stream.read(&mut buf)) => match read {
@@ -139,13 +141,7 @@ impl Connection {
                     Ok(Ok(n)) => self.session.handle_input(&buf[..n]),
                     Ok(Err(error)) => return Err(error),
                 },
-                _ = stopped.changed(), if !stopping => {
-                    stopping = true;
-                    self.session.handle_shutdown();
-                }
-            }
-            if stopping && !self.session.is_busy() {
-                self.session.handle_shutdown();
+                _ = stopped.changed(), if !stopping => stopping = true,
             }
         }
     }
