@@ -487,6 +487,42 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever a caller passes, composing answers (bytes or InvalidMessage), never
+        /// panics, and no header text can start a header of its own.
+        #[test]
+        fn never_panics_nor_injects(
+            subject in "(?s)(.|\r\nX-Injected: 1){0,20}",
+            name in "(?s)(.|\r\nX-Injected: 1){0,20}",
+            to in "[a-zA-Z0-9.<> @\"-]{0,30}",
+            filename in "(?s)(.|\r\nX-Injected: 1){0,20}",
+            id in "(?s)(.|\r\nX-Injected: 1){0,20}",
+        ) {
+            let mut m = message();
+            m.subject = subject;
+            m.from_name = Some(name);
+            m.to.push(to);
+            m.in_reply_to = Some(id);
+            m.attachments.push(Attachment {
+                filename,
+                content_type: "application/octet-stream".into(),
+                data: vec![0, 1, 2],
+            });
+            if let Ok(composed) = compose(&m) {
+                let text = String::from_utf8_lossy(&composed.raw).into_owned();
+                let head = text.split("\r\n\r\n").next().unwrap_or_default();
+                let names: Vec<&str> = head
+                    .split("\r\n")
+                    .filter(|l| !l.starts_with([' ', '\t']))
+                    .filter_map(|l| l.split_once(':').map(|(n, _)| n))
+                    .collect();
+                for injected in ["Bcc", "X-Injected"] {
+                    proptest::prop_assert!(!names.contains(&injected));
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_message_needs_a_recipient_but_bcc_alone_is_enough() {
         let mut m = message();
