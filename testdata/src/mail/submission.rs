@@ -58,7 +58,12 @@ impl Submission {
         let log = dir.join("submission-log.jsonl");
         let stderr_path = dir.join("submission.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| io(&stderr_path, e))?;
-        let (starttls_port, tls_port) = (free_port(), free_port());
+        let starttls_port = free_port();
+        // Two released ports in a row can be the same one.
+        let tls_port = std::iter::repeat_with(free_port)
+            .take(20)
+            .find(|p| *p != starttls_port)
+            .unwrap_or_default();
         let mut child = Command::new("python3")
             .arg(&script)
             .args(["--host", "127.0.0.1"])
