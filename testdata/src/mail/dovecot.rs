@@ -44,6 +44,8 @@ pub struct Dovecot {
 struct Owner {
     /// Its user name (for `default_internal_user` when not root).
     name: String,
+    /// The name of its group `gid` (for `default_internal_group`).
+    group: String,
     uid: u32,
     gid: u32,
     /// Whether this process runs as root.
@@ -253,18 +255,19 @@ impl Owner {
         let meta = std::fs::metadata(&probe).map_err(|e| TestdataError::io(&probe, e))?;
         let (uid, gid) = (meta.uid(), meta.gid());
         if uid != 0 {
-            let name = passwd_entry(|fields| fields.get(2) == Some(&uid.to_string().as_str()))
-                .map(|fields| fields[0].clone())
+            let name = name_of("/etc/passwd", uid)
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| uid.to_string());
+            let group = name_of("/etc/group", gid).unwrap_or_else(|| name.clone());
             return Ok(Self {
                 name,
+                group,
                 uid,
                 gid,
                 root: false,
             });
         }
-        let fields = passwd_entry(|fields| fields.first() == Some(&"dovecot")).ok_or(
+        let fields = entry("/etc/passwd", |fields| fields.first() == Some(&"dovecot")).ok_or(
             TestdataError::MissingProgram {
                 program: "dovecot (its `dovecot` system user)".into(),
             },
@@ -272,6 +275,7 @@ impl Owner {
         let number = |i: usize| fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0);
         Ok(Self {
             name: "dovecot".into(),
+            group: "dovecot".into(),
             uid: number(2),
             gid: number(3),
             root: true,
@@ -279,9 +283,18 @@ impl Owner {
     }
 }
 
-/// The `/etc/passwd` line whose fields `matches` accepts, as its fields.
-fn passwd_entry(matches: impl Fn(&[&str]) -> bool) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+/// The name of user or group `id` in `/etc/passwd` or `/etc/group`.
+fn name_of(file: &str, id: u32) -> Option<String> {
+    let id = id.to_string();
+    entry(file, |fields| fields.get(2) == Some(&id.as_str()))?
+        .into_iter()
+        .next()
+}
+
+/// The line of `file` (`/etc/passwd`, `/etc/group`) whose fields `matches` accepts, as its
+/// fields.
+fn entry(file: &str, matches: impl Fn(&[&str]) -> bool) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(file).ok()?;
     text.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
         matches(&fields).then(|| fields.iter().map(|f| (*f).to_owned()).collect())
@@ -291,10 +304,14 @@ fn passwd_entry(matches: impl Fn(&[&str]) -> bool) -> Option<Vec<String>> {
 /// The `dovecot.conf` of a test server.
 fn config(dir: &Path, certs: &TestCerts, owner: &Owner, imap: u16, imaps: u16) -> String {
     let d = dir.display();
-    let (internal, login) = if owner.root {
-        ("dovecot".to_owned(), "dovenull".to_owned())
+    let (internal, group, login) = if owner.root {
+        ("dovecot", "dovecot", "dovenull")
     } else {
-        (owner.name.clone(), owner.name.clone())
+        (
+            owner.name.as_str(),
+            owner.group.as_str(),
+            owner.name.as_str(),
+        )
     };
     // Without root there is nothing to chroot with.
     let chroot = if owner.root { "" } else { "  chroot =\n" };
@@ -305,13 +322,14 @@ fn config(dir: &Path, certs: &TestCerts, owner: &Owner, imap: u16, imaps: u16) -
          protocols = imap\n\
          listen = 127.0.0.1\n\
          default_internal_user = {internal}\n\
-         default_internal_group = {internal}\n\
+         default_internal_group = {group}\n\
          default_login_user = {login}\n\
          log_path = {d}/dovecot.log\n\
          ssl = yes\n\
          ssl_cert = <{cert}\n\
          ssl_key = <{key}\n\
          auth_mechanisms = plain login\n\
+         auth_failure_delay = 0\n\
          first_valid_uid = 0\n\
          first_valid_gid = 0\n\
          passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
