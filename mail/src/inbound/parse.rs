@@ -56,7 +56,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> MailResult<Inbound> {
 }
 
 /// The `index`th attachment (as in [`Inbound::attachments`]) and its decoded bytes;
-/// `None` when there is no such attachment.
+/// `None` when there is no such attachment. Applies no [`Limits`]: it is meant for a
+/// message that [`parse`] has already read.
 pub fn attachment(raw: &[u8], index: usize) -> MailResult<Option<(AttachmentInfo, Vec<u8>)>> {
     let message = read(raw)?;
     let Some(part) = u32::try_from(index)

@@ -11,11 +11,25 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// A one-line reply: `code status text` (`250 2.0.0 OK`).
+    /// A one-line reply: `code status text` (`250 2.0.0 OK`); `code text` when `status`
+    /// is empty.
     pub fn new(code: u16, status: &str, text: &str) -> Self {
+        if status.is_empty() {
+            return Self::plain(code, text);
+        }
         Self {
             code,
             lines: vec![format!("{status} {text}")],
+        }
+    }
+
+    /// A [`super::Verdict::Reject`] as a reply. A refusal must be 4xx or 5xx (anything else
+    /// would tell the client the mail was taken): other codes become `451 4.3.0`.
+    pub fn refusal(code: u16, status: &str, text: &str) -> Self {
+        if (400..600).contains(&code) {
+            Self::new(code, status, text)
+        } else {
+            Self::new(451, "4.3.0", "Local error in processing")
         }
     }
 
@@ -58,6 +72,12 @@ mod tests {
         let cases = [
             (Reply::new(250, "2.0.0", "OK"), "250 2.0.0 OK\r\n"),
             (Reply::plain(354, "Go ahead"), "354 Go ahead\r\n"),
+            (Reply::new(550, "", "No"), "550 No\r\n"),
+            (Reply::refusal(550, "5.1.1", "No"), "550 5.1.1 No\r\n"),
+            (
+                Reply::refusal(250, "2.0.0", "OK"),
+                "451 4.3.0 Local error in processing\r\n",
+            ),
             (
                 Reply {
                     code: 250,

@@ -89,6 +89,8 @@ pub struct Session {
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
     input: Vec<u8>,
+    /// How much of `input` has been read.
+    consumed: usize,
     /// Inside a command line longer than [`MAX_COMMAND_LINE`], dropping it to its end.
     discarding: bool,
     errors: usize,
@@ -109,6 +111,7 @@ impl Session {
             mail_from: None,
             rcpt_to: Vec::new(),
             input: Vec::new(),
+            consumed: 0,
             discarding: false,
             errors: 0,
             outputs: VecDeque::from([Output::Reply(Reply::plain(220, &greeting))]),
@@ -155,7 +158,7 @@ impl Session {
                 self.reply(Reply::new(250, "2.1.5", "Recipient OK"));
             }
             Verdict::Reject { code, status, text } => {
-                self.reply(Reply::new(code, &status, &text));
+                self.reply(Reply::refusal(code, &status, &text));
             }
         }
         self.advance();
@@ -171,7 +174,7 @@ impl Session {
         match verdict {
             Verdict::Accept => self.reply(Reply::new(250, "2.0.0", "Message accepted")),
             Verdict::Reject { code, status, text } => {
-                self.reply(Reply::new(code, &status, &text));
+                self.reply(Reply::refusal(code, &status, &text));
             }
         }
         self.advance();
@@ -193,41 +196,52 @@ impl Session {
 
     /// Works through the buffered input until it needs more or awaits a verdict.
     fn advance(&mut self) {
-        loop {
-            match &mut self.state {
-                State::Data(reader) => match reader.feed(&mut self.input) {
+        while self.step() {}
+        self.input.drain(..std::mem::take(&mut self.consumed));
+    }
+
+    /// Takes one command line or one piece of message content; `false` when nothing more
+    /// can be done now.
+    fn step(&mut self) -> bool {
+        match &mut self.state {
+            State::Data(reader) => {
+                self.input.drain(..std::mem::take(&mut self.consumed));
+                match reader.feed(&mut self.input) {
                     Some(end) => self.end_data(end),
-                    None => return,
-                },
-                State::Command => match self.next_line() {
-                    Some(Ok(line)) => self.handle_line(&line),
-                    Some(Err(())) => self.error(Reply::new(500, "5.5.6", "Line too long")),
-                    None => return,
-                },
-                State::AwaitRecipient(_) | State::AwaitDelivery | State::Closed => return,
+                    None => return false,
+                }
             }
+            State::Command => match self.next_line() {
+                Some(Ok(line)) => self.handle_line(&line),
+                Some(Err(())) => self.error(Reply::new(500, "5.5.6", "Line too long")),
+                None => return false,
+            },
+            State::AwaitRecipient(_) | State::AwaitDelivery | State::Closed => return false,
         }
+        true
     }
 
     /// The next complete command line without its line end, `Err` for one that was too
-    /// long, `None` when more input is needed.
+    /// long, `None` when more input is needed. Lines are not removed one by one (a burst
+    /// of pipelined commands would be moved again for each); `advance` drops them at once.
     fn next_line(&mut self) -> Option<Result<Vec<u8>, ()>> {
-        let Some(nl) = self.input.iter().position(|&b| b == b'\n') else {
-            if self.input.len() > MAX_COMMAND_LINE {
+        let start = self.consumed;
+        let Some(nl) = self.input[start..].iter().position(|&b| b == b'\n') else {
+            if self.input.len() - start > MAX_COMMAND_LINE {
                 self.discarding = true;
                 self.input.clear();
+                self.consumed = 0;
             }
             return None;
         };
-        let mut line: Vec<u8> = self.input.drain(..=nl).collect();
+        self.consumed = start + nl + 1;
+        let line = &self.input[start..self.consumed];
         if std::mem::take(&mut self.discarding) || line.len() > MAX_COMMAND_LINE {
             return Some(Err(()));
         }
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        Some(Ok(line))
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        Some(Ok(line.to_vec()))
     }
 
     fn handle_line(&mut self, line: &[u8]) {
@@ -375,6 +389,7 @@ impl Session {
         self.outputs.push_back(Output::Close);
         self.state = State::Closed;
         self.input = Vec::new();
+        self.consumed = 0;
     }
 }
 

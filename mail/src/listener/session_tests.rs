@@ -237,3 +237,11 @@ proptest! {
         prop_assert!(got.codes.iter().all(|c| (200..600).contains(c)));
     }
 }
+
+#[test]
+fn a_large_pipelined_burst() {
+    let burst = b"NOOP\r\n".repeat(50_000);
+    let got = converse(&config(), &[&burst]);
+    assert_eq!(got.codes.len(), 50_001);
+    assert!(got.codes[1..].iter().all(|&c| c == 250));
+}
