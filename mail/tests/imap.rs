@@ -141,6 +141,12 @@ async fn connects_over_implicit_tls_and_starttls() {
             .unwrap_or_else(|e| panic!("{security:?}: {e}\n{}", rig.dovecot.log()));
         let folders = session.folders().await.expect("LIST");
         assert!(folders.iter().any(|f| f.name == "INBOX"), "{folders:?}");
+        let inbox = folders.iter().find(|f| f.name == "INBOX").expect("INBOX");
+        assert_eq!(inbox.delimiter.as_deref(), Some("."));
+        assert!(
+            inbox.attributes.iter().all(|a| a.starts_with('\\')),
+            "{inbox:?}"
+        );
         session.logout().await.expect("LOGOUT");
     }
 }
@@ -416,6 +422,20 @@ async fn folders_counts_moves_and_deletes() {
         names.contains(&"INBOX") && names.contains(&"Archive"),
         "{names:?}"
     );
+    // Non-ASCII names are plain Unicode to callers (modified UTF-7 on the wire).
+    session
+        .create_folder("Räkningar & kvitton")
+        .await
+        .expect("CREATE");
+    session
+        .create_folder("Räkningar & kvitton")
+        .await
+        .expect("CREATE again");
+    let folders = session.folders().await.expect("LIST");
+    assert!(
+        folders.iter().any(|f| f.name == "Räkningar & kvitton"),
+        "{folders:?}"
+    );
 
     let counts = session.counts("INBOX").await.expect("STATUS");
     assert_eq!((counts.messages, counts.unseen), (4, 4));
@@ -443,6 +463,18 @@ async fn folders_counts_moves_and_deletes() {
             .is_none()
     );
 
+    session
+        .move_to("INBOX", &uids[3..4], "Räkningar & kvitton")
+        .await
+        .expect("MOVE");
+    let counts = session.counts("Räkningar & kvitton").await.expect("STATUS");
+    assert_eq!(counts.messages, 1);
+    let moved = session
+        .page("Räkningar & kvitton", None, 10)
+        .await
+        .expect("page");
+    assert_eq!(moved.messages[0].subject, page.messages[3].subject);
+
     let bogus = session.counts("No such folder").await;
     assert!(matches!(bogus, Err(MailError::Refused(_))), "{bogus:?}");
     let bogus = session.page("No such folder", None, 10).await;
@@ -451,7 +483,7 @@ async fn folders_counts_moves_and_deletes() {
         .move_to("INBOX", &uids[2..3], "No such folder")
         .await;
     assert!(matches!(bogus, Err(MailError::Refused(_))), "{bogus:?}");
-    assert_eq!(session.counts("INBOX").await.expect("STATUS").messages, 2);
+    assert_eq!(session.counts("INBOX").await.expect("STATUS").messages, 1);
     session.logout().await.expect("LOGOUT");
 }
 

@@ -18,7 +18,8 @@
 //! [`crate::MailError::Protocol`]; caller text that cannot go on the wire safely (CR/LF in
 //! a search, a flag that is not an atom) is [`crate::MailError::InvalidArgument`] and is
 //! never sent. The command syntax lives in `syntax` (pure, unit-tested); the stream and
-//! the STARTTLS upgrade in `stream`; envelope decoding in `summary`.
+//! the STARTTLS upgrade in `stream`; envelope decoding in `summary`; folder names in
+//! modified UTF-7 (RFC 3501 section 5.1.3) in `folder`, so callers use plain Unicode.
 
 /// A folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +102,8 @@ pub enum FlagChange {
     Remove,
 }
 
+mod folder;
+mod messages;
 mod session;
 mod stream;
 mod summary;

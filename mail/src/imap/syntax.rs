@@ -116,15 +116,15 @@ pub(super) fn flag_list<S: AsRef<str>>(flags: &[S]) -> MailResult<String> {
     Ok(format!("({})", flags.join(" ")))
 }
 
-/// A folder name as the caller gave it, checked: folder names go out quoted by
-/// `async-imap`, which escapes quotes but does not stop control characters.
-pub(super) fn folder(name: &str) -> MailResult<&str> {
+/// A folder name as it goes on the wire: checked (it goes out quoted by `async-imap`,
+/// which escapes quotes but does not stop control characters), then in modified UTF-7.
+pub(super) fn folder(name: &str) -> MailResult<String> {
     if name.is_empty() || name.chars().any(|c| c.is_control()) {
         return Err(MailError::InvalidArgument(format!(
             "folder name {name:?} is empty or has control characters"
         )));
     }
-    Ok(name)
+    Ok(super::folder::encode(name))
 }
 
 /// The criteria of a UID SEARCH (`ALL` when none is given). Non-ASCII text goes in a

@@ -332,12 +332,14 @@ fn config(dir: &Path, certs: &TestCerts, owner: &Owner, imap: u16, imaps: u16) -
          auth_failure_delay = 0\n\
          first_valid_uid = 0\n\
          first_valid_gid = 0\n\
-         passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
+         passdb {{\n  driver = passwd-file\n\
+         \x20 args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
          userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={d}/mail/%u\n}}\n\
          mail_location = maildir:{d}/mail/%u\n\
          service imap-login {{\n{chroot}\
          \x20 inet_listener imap {{\n    address = 127.0.0.1\n    port = {imap}\n  }}\n\
-         \x20 inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n    ssl = yes\n  }}\n\
+         \x20 inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n\
+         \x20   ssl = yes\n  }}\n\
          }}\n",
         cert = certs.cert_pem.display(),
         key = certs.key_pem.display(),
