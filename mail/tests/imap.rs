@@ -251,6 +251,7 @@ async fn fetch_peeks_and_decodes_without_setting_seen() {
             .expect("fetch")
             .is_none()
     );
+    assert!(session.fetch("INBOX", 0).await.expect("fetch").is_none());
 
     // Neither IMAP nor the Maildir file name shows \Seen afterwards.
     let again = session.page("INBOX", None, 10).await.expect("page");

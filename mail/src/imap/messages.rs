@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use super::session::{ImapSession, timed};
 use super::summary::summary;
 use super::{Fetched, FlagChange, Page, Search, Summary, syntax};
-use crate::MailResult;
+use crate::{MailError, MailResult};
 
 /// What a page and a fetch ask for, besides the body.
 const SUMMARY_ITEMS: &str = "UID FLAGS RFC822.SIZE ENVELOPE";
@@ -18,7 +18,7 @@ impl ImapSession {
     ///
     /// # Errors
     ///
-    /// [`MailError::Refused`](crate::MailError::Refused) for a folder that does not exist.
+    /// [`MailError::Refused`] for a folder that does not exist.
     pub async fn page(
         &mut self,
         folder: &str,
@@ -40,7 +40,7 @@ impl ImapSession {
         self.examine(folder).await?;
         let query = upper.map_or_else(|| "ALL".to_owned(), |upper| format!("UID 1:{upper}"));
         let mut uids = self.uid_search(&query).await?;
-        // `UID 1:n` also matches the highest UID when it is above n (RFC 3501 `seq-range`).
+        // Only UIDs below the cursor, whatever the server answered.
         uids.retain(|&uid| upper.is_none_or(|upper| uid <= upper));
         let more = uids.len() > limit;
         uids.truncate(limit);
@@ -58,9 +58,13 @@ impl ImapSession {
     ///
     /// # Errors
     ///
-    /// [`MailError::Refused`](crate::MailError::Refused) for a folder that does not exist.
+    /// [`MailError::Refused`] for a folder that does not exist.
     pub async fn fetch(&mut self, folder: &str, uid: u32) -> MailResult<Option<Fetched>> {
         self.examine(folder).await?;
+        if uid == 0 {
+            // Not a UID (RFC 3501 `nz-number`); servers answer BAD.
+            return Ok(None);
+        }
         let timeout = self.timeout;
         let fetches = timed(timeout, "IMAP UID FETCH", async {
             let stream = self
@@ -71,12 +75,15 @@ impl ImapSession {
         })
         .await?;
         // Servers may add unsolicited FETCHes of other messages: pick ours.
-        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| {
-            let summary = summary(f)?;
-            Some(Fetched {
-                summary,
-                raw: f.body().unwrap_or_default().to_vec(),
-            })
+        let Some(ours) = fetches.iter().find(|f| f.uid == Some(uid)) else {
+            return Ok(None);
+        };
+        let raw = ours
+            .body()
+            .ok_or_else(|| MailError::Protocol(format!("FETCH of UID {uid} without BODY[]")))?;
+        Ok(summary(ours).map(|summary| Fetched {
+            summary,
+            raw: raw.to_vec(),
         }))
     }
 
@@ -86,9 +93,8 @@ impl ImapSession {
     ///
     /// # Errors
     ///
-    /// [`MailError::InvalidArgument`](crate::MailError::InvalidArgument) for text with
-    /// CR/LF or a date that is not `YYYY-MM-DD`;
-    /// [`MailError::Refused`](crate::MailError::Refused) for a folder that does not exist.
+    /// [`MailError::InvalidArgument`] for text with CR/LF or a date that is not
+    /// `YYYY-MM-DD`; [`MailError::Refused`] for a folder that does not exist.
     pub async fn search(&mut self, folder: &str, search: &Search) -> MailResult<Vec<u32>> {
         let query = syntax::search_query(search, self.literal_plus)?;
         self.examine(folder).await?;
@@ -100,8 +106,7 @@ impl ImapSession {
     ///
     /// # Errors
     ///
-    /// [`MailError::InvalidArgument`](crate::MailError::InvalidArgument) for a flag that is
-    /// not a system flag or an atom.
+    /// [`MailError::InvalidArgument`] for a flag that is not a system flag or an atom.
     pub async fn set_flags<S: AsRef<str>>(
         &mut self,
         folder: &str,
@@ -128,7 +133,7 @@ impl ImapSession {
     ///
     /// # Errors
     ///
-    /// [`MailError::Refused`](crate::MailError::Refused) when either folder does not exist.
+    /// [`MailError::Refused`] when either folder does not exist.
     pub async fn move_to(&mut self, folder: &str, uids: &[u32], target: &str) -> MailResult<()> {
         let target = syntax::folder(target)?;
         let Some(set) = syntax::sequence_set(uids) else {
@@ -155,7 +160,7 @@ impl ImapSession {
     ///
     /// # Errors
     ///
-    /// [`MailError::Refused`](crate::MailError::Refused) for a folder that does not exist.
+    /// [`MailError::Refused`] for a folder that does not exist.
     pub async fn delete(&mut self, folder: &str, uids: &[u32]) -> MailResult<()> {
         let Some(set) = syntax::sequence_set(uids) else {
             return Ok(());

@@ -56,7 +56,7 @@ impl ImapSession {
         let mut session = match tokio::time::timeout(timeout, login_step).await {
             Err(_) => return Err(MailError::Timeout { what: "IMAP login" }),
             Ok(Ok(session)) => session,
-            Ok(Err((ImapError::No(reply) | ImapError::Bad(reply), _))) => {
+            Ok(Err((ImapError::No(reply), _))) => {
                 return Err(MailError::Auth {
                     reply: syntax::server_text(&reply),
                 });
