@@ -134,6 +134,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_name_round_trips(name in "\\PC*") {
+            proptest::prop_assert_eq!(decode(&encode(&name)), Some(name));
+        }
+
+        #[test]
+        fn decoding_never_panics(wire in "[&A-Za-z0-9+,\\- ]*") {
+            let _ = decode(&wire);
+        }
+    }
+
     #[test]
     fn invalid_wire_names_are_none() {
         for wire in ["&", "&AOQ", "&A-", "&2D0-", "&!!-"] {
