@@ -3,7 +3,7 @@
 //! type declares (name, method, role), from which `ops/schema` and the router's role checks
 //! are both taken.
 
-mod email;
+pub mod email;
 pub mod merge;
 pub mod phone;
 mod websocket;
@@ -88,11 +88,10 @@ impl ElementType {
                 serde_json::to_value(<phone::PhoneSpec as utoipa::PartialSchema>::schema())
                     .unwrap_or(Value::Null)
             }
-            Self::Email => json!({
-                "type": "object",
-                "required": ["address"],
-                "properties": {"address": {"type": "string", "format": "email"}},
-            }),
+            Self::Email => {
+                serde_json::to_value(<email::EmailSpec as utoipa::PartialSchema>::schema())
+                    .unwrap_or(Value::Null)
+            }
             Self::Websocket => json!({
                 "type": "object",
                 "properties": {"events": {"type": "array", "items": {"type": "string"}}},
@@ -357,7 +356,8 @@ pub struct ElementView {
     pub element_type: String,
     /// Unique per circle.
     pub slug: String,
-    /// The spec, defaults filled in.
+    /// The spec, defaults filled in; secrets (an email's `smtp_password`) shown as
+    /// `********`.
     #[schema(value_type = Object)]
     pub spec: Value,
     /// Whether operations run.
@@ -374,13 +374,17 @@ pub struct ElementView {
 }
 
 impl ElementView {
-    /// The view of `element`, with `warnings`.
+    /// The view of `element`, with `warnings`; secrets in the spec are masked.
     pub fn new(element: Element, warnings: Vec<String>) -> Self {
+        let mut spec = element.spec;
+        if element.element_type == ElementType::Email.as_str() {
+            email::redact(&mut spec);
+        }
         Self {
             id: element.id,
             element_type: element.element_type,
             slug: element.slug,
-            spec: element.spec,
+            spec,
             enabled: element.enabled,
             version: element.version,
             created_at: rfc3339(element.created_at),

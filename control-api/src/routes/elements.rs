@@ -98,6 +98,17 @@ fn phone_number(element: &Element) -> Option<&str> {
         .flatten()
 }
 
+/// Seals an email spec's plain `smtp_password` for element `id` before it is stored
+/// (`previous`: the stored spec on update). 503 `SECRETS_UNAVAILABLE` without the key.
+fn seal_password(
+    state: &AppState,
+    spec: &mut Value,
+    previous: Option<&Value>,
+    id: &str,
+) -> Result<(), ApiError> {
+    element::email::seal_password(spec, previous, id, state.sealer().ok())
+}
+
 fn element_not_found(slug: &str) -> ApiError {
     ApiError::not_found(
         "ELEMENT_NOT_FOUND",
@@ -125,13 +136,16 @@ pub(crate) async fn create(
     } else {
         body.spec
     };
-    let validated = element_type.validate(&spec)?;
-    if element_type == ElementType::PhoneNumber {
-        element::phone::check_managed(None, &validated.spec)?;
+    let mut validated = element_type.validate(&spec)?;
+    let id = new_id("elm");
+    match element_type {
+        ElementType::PhoneNumber => element::phone::check_managed(None, &validated.spec)?,
+        ElementType::Email => seal_password(&state, &mut validated.spec, None, &id)?,
+        ElementType::Websocket => {}
     }
     let now = now_ms();
     let element = Element {
-        id: new_id("elm"),
+        id,
         circle_id: caller.circle.id.clone(),
         element_type: element_type.as_str().to_owned(),
         slug: body.slug,
@@ -180,15 +194,31 @@ pub(crate) async fn update(
         attempt += 1;
         let current = load(&state, &caller, &circle, &slug, "update").await?;
         let element_type = ElementType::parse(&current.element_type)?;
-        let mut spec = current.spec.clone();
-        if body.deep {
+        let spec = if body.deep {
+            // Defaults that follow other fields go, so that the merge takes them along.
+            let mut spec = match element_type {
+                ElementType::Email => element::email::unfill(&current.spec),
+                _ => current.spec.clone(),
+            };
             merge(&mut spec, &body.spec);
+            spec
         } else {
-            spec = body.spec.clone();
-        }
-        let validated = element_type.validate(&spec)?;
-        if element_type == ElementType::PhoneNumber {
-            element::phone::check_managed(Some(&current.spec), &validated.spec)?;
+            body.spec.clone()
+        };
+        let mut validated = element_type.validate(&spec)?;
+        match element_type {
+            ElementType::PhoneNumber => {
+                element::phone::check_managed(Some(&current.spec), &validated.spec)?;
+            }
+            ElementType::Email => {
+                seal_password(
+                    &state,
+                    &mut validated.spec,
+                    Some(&current.spec),
+                    &current.id,
+                )?;
+            }
+            ElementType::Websocket => {}
         }
         match state
             .store()
@@ -216,12 +246,18 @@ pub(crate) async fn version(
     let element = load(&state, &caller, &circle, &slug, "version").await?;
     let mut out = json!({"version": element.version, "updated_at": rfc3339(element.updated_at)});
     if query.history {
+        let email = element.element_type == ElementType::Email.as_str();
         let history: Vec<Value> = state
             .store()
             .element_versions(&element.id)
             .await?
             .into_iter()
-            .map(|v| json!({"version": v.version, "spec": v.spec, "created_at": rfc3339(v.created_at)}))
+            .map(|mut v| {
+                if email {
+                    element::email::redact(&mut v.spec);
+                }
+                json!({"version": v.version, "spec": v.spec, "created_at": rfc3339(v.created_at)})
+            })
             .collect();
         out["history"] = Value::Array(history);
     }
