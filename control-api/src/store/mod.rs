@@ -7,11 +7,13 @@
 //! it can: uniqueness (slugs per circle, numbers), versions (an update that lost a race is
 //! refused, not merged), and references (a provider in use is not deleted).
 
+mod email;
 mod records;
 mod sql;
 
 use async_trait::async_trait;
 
+pub use email::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore};
 
@@ -26,6 +28,8 @@ pub type StoreResult<T> = Result<T, ApiError>;
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
+    /// The email element's storage.
+    fn email(&self) -> &dyn EmailStore;
 
     // Circles and keys.
 

@@ -8,10 +8,12 @@ use crate::error::ApiError;
 use crate::ids::Millis;
 use crate::store::{Element, ElementVersion, StoreResult};
 
-const COLUMNS: &str =
+/// An element row's columns (for [`element`]).
+pub(super) const COLUMNS: &str =
     "id, circle_id, element_type, slug, spec, enabled, version, created_at, updated_at";
 
-fn element(row: &AnyRow) -> StoreResult<Element> {
+/// An element from a row of [`COLUMNS`].
+pub(super) fn element(row: &AnyRow) -> StoreResult<Element> {
     let spec: String = row.try_get("spec")?;
     let enabled: i64 = row.try_get("enabled")?;
     Ok(Element {

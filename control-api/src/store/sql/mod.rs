@@ -12,6 +12,9 @@ mod audio;
 mod calls;
 mod circles;
 mod elements;
+mod email_compliance;
+mod email_domains;
+mod email_messages;
 mod phone;
 mod telephony;
 
@@ -24,8 +27,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
 use super::{
-    AgentRecord, CallAudio, CallRecord, CallTurn, Circle, Element, ElementVersion, KeyRecord,
-    NewKey, NumberRecord, ProviderRecord, SmsRecord, Store, StoreResult, Thread, ThreadMessage,
+    AddressRecord, AgentRecord, CallAudio, CallRecord, CallTurn, Circle, Contact, DomainRecord,
+    Element, ElementVersion, EmailEvent, EmailMessage, EmailStore, KeyRecord, MessageFilter,
+    NewKey, NumberRecord, Outcome, ProviderRecord, SmsRecord, Store, StoreResult, Suppression,
+    Thread, ThreadMessage, Tracking,
 };
 use crate::error::ApiError;
 use crate::ids::Millis;
@@ -154,6 +159,9 @@ fn json(text: &str) -> StoreResult<serde_json::Value> {
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
+    }
+    fn email(&self) -> &dyn EmailStore {
+        self
     }
 
     async fn ensure_circle(&self, name: &str) -> StoreResult<Circle> {
@@ -429,5 +437,164 @@ impl Store for SqlStore {
     }
     async fn purge_call_audio(&self, now: Millis) -> StoreResult<u64> {
         audio::purge(&self.pool, now).await
+    }
+}
+
+#[async_trait]
+impl EmailStore for SqlStore {
+    async fn insert_message(&self, message: &EmailMessage, raw: &[u8]) -> StoreResult<()> {
+        email_messages::insert(&self.pool, message, raw).await
+    }
+    async fn message(&self, element_id: &str, id: &str) -> StoreResult<Option<EmailMessage>> {
+        email_messages::get(&self.pool, Some(element_id), id).await
+    }
+    async fn message_by_id(&self, id: &str) -> StoreResult<Option<EmailMessage>> {
+        email_messages::get(&self.pool, None, id).await
+    }
+    async fn message_raw(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        email_messages::raw(&self.pool, id).await
+    }
+    async fn messages_by_message_id(
+        &self,
+        circle_id: &str,
+        message_id: &str,
+    ) -> StoreResult<Vec<EmailMessage>> {
+        email_messages::by_message_id(&self.pool, circle_id, message_id).await
+    }
+    async fn messages(
+        &self,
+        element_id: &str,
+        filter: &MessageFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<EmailMessage>> {
+        email_messages::page(&self.pool, element_id, filter, limit).await
+    }
+    async fn transition(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        reviewed_by: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        email_messages::transition(&self.pool, id, from, to, reviewed_by, now).await
+    }
+    async fn set_outcome(&self, id: &str, outcome: &Outcome, now: Millis) -> StoreResult<()> {
+        email_messages::set_outcome(&self.pool, id, outcome, now).await
+    }
+    async fn due_messages(&self, now: Millis, limit: i64) -> StoreResult<Vec<EmailMessage>> {
+        email_messages::due(&self.pool, now, limit).await
+    }
+    async fn set_thread(&self, id: &str, thread_id: &str) -> StoreResult<()> {
+        email_messages::set_thread(&self.pool, id, thread_id).await
+    }
+
+    async fn count_send(&self, circle_id: &str, day: &str, cap: i64) -> StoreResult<bool> {
+        email_compliance::count_send(&self.pool, circle_id, day, cap).await
+    }
+    async fn refund_send(&self, circle_id: &str, day: &str) -> StoreResult<()> {
+        email_compliance::refund_send(&self.pool, circle_id, day).await
+    }
+    async fn sends_on(&self, circle_id: &str, day: &str) -> StoreResult<i64> {
+        email_compliance::sends_on(&self.pool, circle_id, day).await
+    }
+
+    async fn suppression(
+        &self,
+        circle_id: &str,
+        address: &str,
+    ) -> StoreResult<Option<Suppression>> {
+        email_compliance::suppression_of(&self.pool, circle_id, address).await
+    }
+    async fn suppressions(
+        &self,
+        circle_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<Suppression>> {
+        email_compliance::suppressions(&self.pool, circle_id, after, limit).await
+    }
+    async fn insert_suppression(&self, suppression: &Suppression) -> StoreResult<bool> {
+        email_compliance::insert_suppression(&self.pool, suppression).await
+    }
+    async fn delete_suppression(&self, circle_id: &str, address: &str) -> StoreResult<bool> {
+        email_compliance::delete_suppression(&self.pool, circle_id, address).await
+    }
+    async fn contact(&self, circle_id: &str, address: &str) -> StoreResult<Option<Contact>> {
+        email_compliance::contact_of(&self.pool, circle_id, address).await
+    }
+    async fn set_consent(
+        &self,
+        circle_id: &str,
+        contact: &Contact,
+    ) -> StoreResult<Option<Contact>> {
+        email_compliance::set_consent(&self.pool, circle_id, contact).await
+    }
+    async fn know_contact(
+        &self,
+        circle_id: &str,
+        address: &str,
+        source: &str,
+        now: Millis,
+    ) -> StoreResult<()> {
+        email_compliance::know_contact(&self.pool, circle_id, address, source, now).await
+    }
+
+    async fn insert_event(&self, event: &EmailEvent) -> StoreResult<()> {
+        email_compliance::insert_event(&self.pool, event).await
+    }
+    async fn events(
+        &self,
+        circle_id: &str,
+        element_id: Option<&str>,
+        kind: Option<&str>,
+        before: Option<(Millis, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<EmailEvent>> {
+        email_compliance::events(&self.pool, circle_id, element_id, kind, before, limit).await
+    }
+
+    async fn insert_tracking(
+        &self,
+        token_hash: &str,
+        message: &str,
+        kind: &str,
+        url: Option<&str>,
+    ) -> StoreResult<()> {
+        email_domains::insert_tracking(&self.pool, token_hash, message, kind, url).await
+    }
+    async fn hit_tracking(&self, token_hash: &str, now: Millis) -> StoreResult<Option<Tracking>> {
+        email_domains::hit_tracking(&self.pool, token_hash, now).await
+    }
+
+    async fn insert_domain(&self, domain: &DomainRecord) -> StoreResult<bool> {
+        email_domains::insert_domain(&self.pool, domain).await
+    }
+    async fn domain(&self, domain: &str) -> StoreResult<Option<DomainRecord>> {
+        email_domains::domain_of(&self.pool, domain).await
+    }
+    async fn domains(&self, circle_id: &str) -> StoreResult<Vec<DomainRecord>> {
+        email_domains::domains(&self.pool, circle_id).await
+    }
+    async fn set_domain_verified(&self, id: &str, now: Millis) -> StoreResult<()> {
+        email_domains::set_domain_verified(&self.pool, id, now).await
+    }
+    async fn delete_domain(&self, circle_id: &str, domain: &str) -> StoreResult<bool> {
+        email_domains::delete_domain(&self.pool, circle_id, domain).await
+    }
+    async fn insert_address(&self, address: &AddressRecord) -> StoreResult<bool> {
+        email_domains::insert_address(&self.pool, address).await
+    }
+    async fn address(&self, address: &str) -> StoreResult<Option<AddressRecord>> {
+        email_domains::address_of(&self.pool, address).await
+    }
+    async fn addresses(&self, element_id: &str) -> StoreResult<Vec<AddressRecord>> {
+        email_domains::addresses(&self.pool, element_id).await
+    }
+    async fn delete_address(&self, element_id: &str, address: &str) -> StoreResult<bool> {
+        email_domains::delete_address(&self.pool, element_id, address).await
+    }
+    async fn email_elements(&self) -> StoreResult<Vec<Element>> {
+        email_domains::email_elements(&self.pool).await
     }
 }
