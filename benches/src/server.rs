@@ -121,7 +121,8 @@ pub async fn spawn_voxgate(spec: &VoxgateSpec, dir: &Path) -> anyhow::Result<Spa
         .env(
             "ORT_DYLIB_PATH",
             models.join("onnxruntime/libonnxruntime.so.1.22.1"),
-        );
+        )
+        .env("VOXGATE_EMAIL_SMTP_LISTEN", "127.0.0.1:0");
     match spec.sip {
         Some(sip) => command
             .env("VOXGATE_SIP_LISTEN", sip.listen.to_string())

@@ -70,6 +70,19 @@ pub enum ApiError {
         /// Whether the same request may succeed later.
         retryable: bool,
     },
+    /// A refusal or failure with a status of its own: a mail server's answer (502, 504), a
+    /// daily cap (429), something another circle owns (403).
+    #[error("{message}")]
+    Failed {
+        /// The HTTP status.
+        status: StatusCode,
+        /// `EMAIL_SEND_FAILED`, `EMAIL_DAILY_CAP_REACHED`, ...
+        code: &'static str,
+        /// What happened, without credentials.
+        message: String,
+        /// Whether the same request may succeed later.
+        retryable: bool,
+    },
     /// A webhook's token is missing or wrong (401).
     #[error("{message}")]
     Unauthorized {
@@ -137,6 +150,21 @@ impl ApiError {
         }
     }
 
+    /// A failure with its own `status`.
+    pub fn failed(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        retryable: bool,
+    ) -> Self {
+        Self::Failed {
+            status,
+            code,
+            message: message.into(),
+            retryable,
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -148,6 +176,7 @@ impl ApiError {
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Carrier { code, .. }
+            | Self::Failed { code, .. }
             | Self::Unavailable { code, .. }
             | Self::Unauthorized { code, .. } => code,
             Self::SecretsUnavailable => "SECRETS_UNAVAILABLE",
@@ -165,7 +194,7 @@ impl ApiError {
             Self::Invalid { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::Carrier { status, .. } => *status,
+            Self::Carrier { status, .. } | Self::Failed { status, .. } => *status,
             Self::SecretsUnavailable | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -174,7 +203,7 @@ impl ApiError {
     /// Whether retrying the same request may succeed.
     pub fn retryable(&self) -> bool {
         match self {
-            Self::Carrier { retryable, .. } => *retryable,
+            Self::Carrier { retryable, .. } | Self::Failed { retryable, .. } => *retryable,
             other => matches!(other, Self::Store(_) | Self::SecretsUnavailable),
         }
     }

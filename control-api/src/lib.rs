@@ -14,6 +14,8 @@
 //! - [`element`], [`agent`]: validation, defaults, deep merge (RFC 7396).
 //! - [`store`]: the [`Store`](store::Store) trait and [`SqlStore`](store::SqlStore) on
 //!   SQLite (embedded default, WAL) or PostgreSQL, with embedded migrations.
+//! - [`email`]: the email element's operations (sending with outbox, suppressions, consent,
+//!   daily cap and tracking; receiving; mailboxes over IMAP; domains; the audit log).
 //! - [`secrets`]: ChaCha20-Poly1305 sealing of carrier credentials.
 //!
 //! Every failure is an [`ApiError`] with an HTTP status and a stable code, answered as
@@ -27,6 +29,7 @@ pub mod carrier;
 pub mod directory;
 pub mod e164;
 pub mod element;
+pub mod email;
 mod error;
 pub mod ids;
 pub mod phone;

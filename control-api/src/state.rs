@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::email::EmailSettings;
 use crate::error::ApiError;
 use crate::phone::PhoneSettings;
 use crate::phone::events::PhoneEvents;
@@ -21,6 +22,7 @@ struct Inner {
     store: Arc<dyn Store>,
     sealer: Option<Sealer>,
     phone: PhoneSettings,
+    email: EmailSettings,
     events: PhoneEvents,
     voice: OnceLock<Arc<dyn MessageVoice>>,
     sip: OnceLock<Arc<dyn SipLine>>,
@@ -35,11 +37,22 @@ impl AppState {
 
     /// State with this server's phone settings (public URL, sandbox pool).
     pub fn with_phone(store: Arc<dyn Store>, sealer: Option<Sealer>, phone: PhoneSettings) -> Self {
+        Self::with_settings(store, sealer, phone, EmailSettings::default())
+    }
+
+    /// State with this server's phone and email settings.
+    pub fn with_settings(
+        store: Arc<dyn Store>,
+        sealer: Option<Sealer>,
+        phone: PhoneSettings,
+        email: EmailSettings,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 sealer,
                 phone,
+                email,
                 events: PhoneEvents::default(),
                 voice: OnceLock::new(),
                 sip: OnceLock::new(),
@@ -52,7 +65,12 @@ impl AppState {
         &self.inner.phone
     }
 
-    /// Phone events and counters.
+    /// The email settings.
+    pub fn email(&self) -> &EmailSettings {
+        &self.inner.email
+    }
+
+    /// Phone and email events and counters.
     pub fn events(&self) -> &PhoneEvents {
         &self.inner.events
     }

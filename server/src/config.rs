@@ -14,6 +14,7 @@ use voxgate_bridge::ws::WsConfig;
 use voxgate_pipeline::PipelineConfig;
 use voxgate_pipeline::agent::AgentConfig;
 
+use crate::email::EmailConfig;
 use crate::sip::SipConfig;
 
 /// Why the configuration could not be loaded.
@@ -78,6 +79,9 @@ pub(crate) struct Config {
     pub(crate) sandbox: SandboxConfig,
     /// The SIP/RTP leg (`[sip]`; see `crate::sip`).
     pub(crate) sip: SipConfig,
+    /// The email element: inbound listener, caps, platform mailbox (`[email]`; see
+    /// `crate::email`).
+    pub(crate) email: EmailConfig,
 }
 
 /// The `[sandbox]` section: numbers leased to elements for trying voxgate out, sending
@@ -243,6 +247,7 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             sandbox: SandboxConfig::default(),
             sip: SipConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }
@@ -382,7 +387,9 @@ impl Config {
                     }
                 };
             }
-            _ => {}
+            _ => {
+                self.email.apply_env(name, value)?;
+            }
         }
         Ok(())
     }

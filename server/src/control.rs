@@ -77,8 +77,9 @@ impl Control {
             print_admin_key(&first.admin_key);
         }
         let phone = phone_settings(config, bridge_token)?;
+        let email = config.email.settings(&config.public_url)?;
         Ok(Self {
-            state: AppState::with_phone(store, sealer, phone),
+            state: AppState::with_settings(store, sealer, phone, email),
         })
     }
 
@@ -101,6 +102,14 @@ impl Control {
 }
 
 impl Control {
+    /// Starts the email element's inbound SMTP listener and retry worker.
+    pub(crate) async fn start_email(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<crate::email::EmailService> {
+        crate::email::start(&config.email, &self.state).await
+    }
+
     /// Starts the SIP leg on the app's 8 kHz pipeline, answering the numbers the store
     /// admits, and lends it to the control API (calls out, trunk registrations, which are
     /// synced once now). `None` when `sip.enabled` is false.

@@ -45,6 +45,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     control.attach(&app);
     // SIP calls are answered too, as by `serve`, while the demo keeps serving.
     let _sip = control.start_sip(&config, &app).await?;
+    let _email = control.start_email(&config).await?;
     let listener = http::bind(config.http.listen).await?;
     let addr = listener.local_addr()?;
     let events = app.bus.subscribe();

@@ -12,6 +12,7 @@ mod app;
 mod config;
 mod control;
 mod demo;
+mod email;
 mod engines;
 mod events_log;
 mod http;
@@ -143,6 +144,7 @@ async fn serve(config: config::Config) -> anyhow::Result<()> {
     let control = control::Control::open(&config, &app.ws.token).await?;
     control.attach(&app);
     let _sip = control.start_sip(&config, &app).await?;
+    let _email = control.start_email(&config).await?;
     let listener = http::bind(config.http.listen).await?;
     http::serve(listener, http::router(Some(&app), Some(&control))).await
 }

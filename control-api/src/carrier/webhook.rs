@@ -138,7 +138,7 @@ impl Form {
 
 /// One percent-encoded form component (`+` is a space), strictly: a bad escape or bytes
 /// that are not UTF-8 make the body not a form.
-fn decode(text: &[u8]) -> Result<String, WebhookError> {
+pub(crate) fn decode(text: &[u8]) -> Result<String, WebhookError> {
     let mut bytes = Vec::with_capacity(text.len());
     let mut i = 0;
     while let Some(&b) = text.get(i) {

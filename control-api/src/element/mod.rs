@@ -288,6 +288,7 @@ pub fn role_of(name: &str) -> Option<Role> {
     COMMON_OPERATIONS
         .iter()
         .chain(&PHONE_OPERATIONS)
+        .chain(&crate::email::ops::OPERATIONS)
         .find(|op| op.name == name)
         .map(|op| op.role)
 }
@@ -298,7 +299,8 @@ pub fn schema(element_type: ElementType) -> Value {
     let element = json!({"$ref": "#/components/schemas/ElementView"});
     let own: &[Operation] = match element_type {
         ElementType::PhoneNumber => &PHONE_OPERATIONS,
-        ElementType::Email | ElementType::Websocket => &[],
+        ElementType::Email => &crate::email::ops::OPERATIONS,
+        ElementType::Websocket => &[],
     };
     let operations: Vec<Value> = COMMON_OPERATIONS
         .iter()
@@ -310,7 +312,10 @@ pub fn schema(element_type: ElementType) -> Value {
                 "version" => (json!({"type": "object", "properties": {"history": {"type": "boolean"}}}),
                               json!({"type": "object", "properties": {"version": {"type": "integer"}, "history": {"type": "array"}}})),
                 "schema" | "stats" => (Value::Null, json!({"type": "object"})),
-                name if own.iter().any(|o| o.name == name) => crate::phone::io_schema(name),
+                name if own.iter().any(|o| o.name == name) => match element_type {
+                    ElementType::Email => crate::email::ops::io_schema(name),
+                    _ => crate::phone::io_schema(name),
+                },
                 "delete" => (Value::Null, json!({"type": "object", "properties": {"deleted": {"type": "boolean"}}})),
                 _ => (Value::Null, element.clone()),
             };

@@ -1,5 +1,6 @@
 //! What the phone operations announce and count: events on a broadcast channel
-//! (`phone.sms.sent`, `phone.sms.received`, `phone.sms.delivered`, `phone.sms.failed`, ...)
+//! (`phone.sms.sent`, `phone.sms.received`, `phone.sms.delivered`, `phone.sms.failed`, ...,
+//! and the email element's `email.sent`, `email.bounced`, ...)
 //! and Prometheus counters named after them (`phone_sms_sent_count`, ...).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,7 @@ pub struct PhoneEvent {
 }
 
 /// The counters, one per event name.
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 27] = [
     "phone.sms.sent",
     "phone.sms.failed",
     "phone.sms.received",
@@ -35,6 +36,23 @@ const NAMES: [&str; 10] = [
     "phone.webhook.rejected",
     "phone.call.missed",
     "phone.call.placed",
+    "email.queued",
+    "email.sent",
+    "email.failed",
+    "email.retrying",
+    "email.opened",
+    "email.clicked",
+    "email.bounced",
+    "email.suppressed",
+    "email.unsuppressed",
+    "email.consent_changed",
+    "email.received",
+    "email.approved",
+    "email.rejected",
+    "email.blocked",
+    "email.domain_verified",
+    "email.unsubscribed",
+    "email.message",
 ];
 
 /// The event channel and counters.

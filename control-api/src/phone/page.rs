@@ -69,7 +69,7 @@ pub(crate) fn encode_token(at: Millis, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}:{id}"))
 }
 
-fn decode_token(token: &str) -> Result<(Millis, String), ApiError> {
+pub(crate) fn decode_token(token: &str) -> Result<(Millis, String), ApiError> {
     let bad = || ApiError::invalid("INVALID_PAGE_TOKEN", "page_token is not one this API gave");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)

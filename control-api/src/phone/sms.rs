@@ -234,7 +234,7 @@ fn encoding_name(e: Encoding) -> &'static str {
 }
 
 /// `YYYY-MM-DD` (UTC) of `ms`.
-fn utc_day(ms: Millis) -> String {
+pub(crate) fn utc_day(ms: Millis) -> String {
     time::format(ms)[..10].to_owned()
 }
 

@@ -4,6 +4,9 @@
 mod agents;
 pub(crate) mod calls;
 mod elements;
+mod email;
+mod email_mailbox;
+mod email_domains;
 pub(crate) mod openapi;
 mod phone;
 mod telephony;
@@ -27,6 +30,9 @@ pub fn router(state: AppState) -> Router {
         .merge(telephony::routes())
         .merge(calls::routes())
         .merge(phone::routes())
+        .merge(email::routes())
+        .merge(email_mailbox::routes())
+        .merge(email_domains::routes())
         .merge(openapi::routes())
         .with_state(state)
 }

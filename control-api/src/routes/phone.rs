@@ -149,7 +149,8 @@ pub(crate) async fn configure(
     numbers::configure(&state, &element).await.map(Json)
 }
 
-/// Account status, balance and number status; sends nothing.
+/// Phone numbers: account status, balance and number status. Mailboxes: EHLO, STARTTLS
+/// and AUTH at the SMTP server (and a login at the IMAP server). Sends nothing.
 #[utoipa::path(get, path = "/api/{circle}/{slug}/ops/test-connection", tag = "phone",
     params(("circle" = String, Path), ("slug" = String, Path)),
     responses((status = 200, body = Object), (status = 502, body = ErrorBody)),
@@ -159,7 +160,14 @@ pub(crate) async fn test_connection(
     State(state): State<AppState>,
     Path((circle, slug)): Slug,
 ) -> Result<Json<Value>, ApiError> {
-    let element = load(&state, &caller, &circle, &slug, "test-connection").await?;
+    // Phone numbers and mailboxes share the operation's name (and path).
+    let element = super::email::load(&state, &caller, &circle, &slug, "test-connection").await?;
+    if element.element_type == crate::element::ElementType::Email.as_str() {
+        return crate::email::connection::test(&state, &element)
+            .await
+            .map(Json);
+    }
+    crate::phone::spec_of(&element)?;
     numbers::test_connection(&state, &element).await.map(Json)
 }
 

@@ -271,7 +271,8 @@ impl From<ProviderRecord> for ProviderView {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProvider {
-    /// `46elks` (carrier API credentials) or `sip` (a SIP trunk).
+    /// `46elks` (carrier API credentials), `sip` (a SIP trunk) or `email` (a mail login:
+    /// SMTP submission and IMAP with an app password).
     kind: String,
     /// A label.
     #[serde(default)]
@@ -326,8 +327,8 @@ pub(crate) async fn create_provider(
 ) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
     allow(&caller, &account, Role::Admin)?;
     match (body.kind.as_str(), &body.registrar) {
-        ("46elks", None) => {}
-        ("46elks", Some(_)) => {
+        ("46elks" | "email", None) => {}
+        ("46elks" | "email", Some(_)) => {
             return Err(ApiError::invalid(
                 "PROVIDER_INVALID",
                 "registrar is for kind sip only",
@@ -345,7 +346,7 @@ pub(crate) async fn create_provider(
         _ => {
             return Err(ApiError::invalid(
                 "PROVIDER_INVALID",
-                "kind must be 46elks or sip",
+                "kind must be 46elks, sip or email",
             ));
         }
     }

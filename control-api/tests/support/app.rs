@@ -12,6 +12,8 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 use voxgate_control_api::auth::Role;
 use voxgate_control_api::bootstrap::create_key;
+use voxgate_control_api::email::EmailSettings;
+use voxgate_control_api::phone::PhoneSettings;
 use voxgate_control_api::secrets::Sealer;
 use voxgate_control_api::{AppState, router};
 
@@ -43,6 +45,22 @@ impl App {
 
     pub async fn with_sealer(db: TestDb, sealer: Option<Sealer>) -> Self {
         let state = AppState::new(db.store(), sealer);
+        Self::with_state(db, state).await
+    }
+
+    /// An app whose email operations use `email` (test CA, DNS server, platform, cap).
+    pub async fn with_email(db: TestDb, email: EmailSettings) -> Self {
+        let state = AppState::with_settings(
+            db.store(),
+            Some(Sealer::new(&[9; 32])),
+            PhoneSettings::default(),
+            email,
+        );
+        Self::with_state(db, state).await
+    }
+
+    /// An app over `state` (whose store must be `db`'s).
+    pub async fn with_state(db: TestDb, state: AppState) -> Self {
         let mut keys = HashMap::new();
         for circle in ["a", "b"] {
             for role in Role::ALL {

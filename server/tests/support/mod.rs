@@ -66,6 +66,7 @@ pub fn serve(
         .arg(config)
         .env("VOXGATE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
         .env("VOXGATE_SIP_LISTEN", "127.0.0.1:0")
+        .env("VOXGATE_EMAIL_SMTP_LISTEN", "127.0.0.1:0")
         .env("VOXGATE_DATA_DIR", data)
         .env("VOXGATE_MODELS_DIR", models_dir())
         .env("VOXGATE_PIPELINE_SLOTS", "2")

@@ -1,0 +1,176 @@
+//! The email audit log: every send, failure, bounce, open, click, suppression change and
+//! consent change is stored (`email_events`), announced on the event channel as
+//! `email.<kind>` and counted in `/metrics` (`email_sent_count`, ...). `list-events` reads
+//! it back, newest first.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::e164::clip;
+use crate::error::ApiError;
+use crate::ids::{new_id, now_ms, rfc3339};
+use crate::phone::page::{decode_token, encode_token};
+use crate::state::AppState;
+use crate::store::EmailEvent;
+
+/// The kinds of audit entries (and, as `email.<kind>`, event names).
+pub const KINDS: [&str; 16] = [
+    "queued",
+    "sent",
+    "failed",
+    "retrying",
+    "opened",
+    "clicked",
+    "bounced",
+    "suppressed",
+    "unsuppressed",
+    "consent_changed",
+    "received",
+    "approved",
+    "rejected",
+    "blocked",
+    "domain_verified",
+    "unsubscribed",
+];
+
+/// What an entry is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject<'a> {
+    /// The element.
+    pub element_id: Option<&'a str>,
+    /// The message (`eml_...`).
+    pub message: Option<&'a str>,
+    /// The address.
+    pub address: Option<&'a str>,
+}
+
+/// Writes an audit entry, then announces and counts it. A failed write is logged and
+/// returned: the caller decides whether the operation fails with it.
+pub async fn record(
+    state: &AppState,
+    circle_id: &str,
+    kind: &'static str,
+    subject: Subject<'_>,
+    detail: Value,
+) -> Result<(), ApiError> {
+    debug_assert!(KINDS.contains(&kind), "unknown audit kind {kind}");
+    let event = EmailEvent {
+        id: new_id("eev"),
+        circle_id: circle_id.to_owned(),
+        element_id: subject.element_id.map(str::to_owned),
+        kind: kind.to_owned(),
+        message: subject.message.map(str::to_owned),
+        address: subject.address.map(str::to_owned),
+        detail,
+        created_at: now_ms(),
+    };
+    state.store().email().insert_event(&event).await?;
+    let data = view(&event);
+    state.events().emit(
+        event_name(kind),
+        circle_id,
+        subject.element_id.unwrap_or(""),
+        data,
+    );
+    Ok(())
+}
+
+/// `email.<kind>` as a static name.
+fn event_name(kind: &str) -> &'static str {
+    match kind {
+        "queued" => "email.queued",
+        "sent" => "email.sent",
+        "failed" => "email.failed",
+        "retrying" => "email.retrying",
+        "opened" => "email.opened",
+        "clicked" => "email.clicked",
+        "bounced" => "email.bounced",
+        "suppressed" => "email.suppressed",
+        "unsuppressed" => "email.unsuppressed",
+        "consent_changed" => "email.consent_changed",
+        "received" => "email.received",
+        "approved" => "email.approved",
+        "rejected" => "email.rejected",
+        "blocked" => "email.blocked",
+        "domain_verified" => "email.domain_verified",
+        _ => "email.unsubscribed",
+    }
+}
+
+/// The JSON of an entry.
+pub fn view(event: &EmailEvent) -> Value {
+    json!({
+        "id": event.id,
+        "kind": event.kind,
+        "element_id": event.element_id,
+        "message_id": event.message,
+        "address": event.address,
+        "detail": event.detail,
+        "created_at": rfc3339(event.created_at),
+    })
+}
+
+/// `list-events` query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Only this kind (`sent`, `bounced`, ...).
+    pub kind: Option<String>,
+    /// 1-100, default 50.
+    pub limit: Option<i64>,
+    /// From a previous answer's `next_page_token`.
+    pub page_token: Option<String>,
+    /// The whole circle's log instead of this element's (admin keys).
+    #[serde(default)]
+    pub circle_wide: bool,
+}
+
+/// `list-events`: the element's (or the circle's) audit entries, newest first.
+pub async fn list(
+    state: &AppState,
+    circle_id: &str,
+    element_id: Option<&str>,
+    query: &EventsQuery,
+) -> Result<Value, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(
+            "INVALID_QUERY",
+            format!("limit must be 1 to 100, not {limit}"),
+        ));
+    }
+    if let Some(kind) = query.kind.as_deref()
+        && !KINDS.contains(&kind)
+    {
+        return Err(ApiError::invalid(
+            "INVALID_QUERY",
+            format!("kind {:?} is not one of {}", clip(kind), KINDS.join(", ")),
+        ));
+    }
+    let cursor = query.page_token.as_deref().map(decode_token).transpose()?;
+    let events = state
+        .store()
+        .email()
+        .events(
+            circle_id,
+            element_id,
+            query.kind.as_deref(),
+            cursor,
+            limit + 1,
+        )
+        .await?;
+    let more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let page: Vec<&EmailEvent> = events
+        .iter()
+        .take(events.len().min(limit as usize))
+        .collect();
+    let next = if more {
+        page.last().map(|e| encode_token(e.created_at, &e.id))
+    } else {
+        None
+    };
+    Ok(json!({
+        "events": page.iter().map(|e| view(e)).collect::<Vec<_>>(),
+        "next_page_token": next,
+    }))
+}

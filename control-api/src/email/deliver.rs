@@ -1,0 +1,343 @@
+//! Getting a stored message to the submission server: the daily cap, one attempt
+//! ([`dispatch`]), the retry worker ([`run`]) and what a failure means.
+//!
+//! A message is `queued` (or `approved`) when a dispatch takes it; the dispatch moves it to
+//! `sending` first, so two workers never submit it twice. Then:
+//! - accepted -> `sent` (audited `sent`);
+//! - refused for now (4xx, timeouts, connection trouble) -> `queued` again with
+//!   `next_attempt_at` after an exponential backoff (audited `retrying`), until
+//!   [`MailRetry::max_attempts`](super::MailRetry) -> `failed`;
+//! - refused for good (5xx, a refused login) -> `failed` at once. A 5.1.x refusal of a
+//!   recipient is a hard bounce: the address is suppressed (audited `bounced` and
+//!   `suppressed`).
+//!
+//! IO edge: this module talks SMTP through `voxgate-mail` and reads the clock.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use voxgate_mail::MailError;
+use voxgate_mail::compose::Composed;
+use voxgate_mail::submit::Submitter;
+
+use super::account;
+use super::audit::{self, Subject};
+use super::suppress;
+use crate::error::ApiError;
+use crate::ids::{now_ms, rfc3339};
+use crate::phone::sms::utc_day;
+use crate::state::AppState;
+use crate::store::{Element, EmailMessage, Outcome};
+
+/// How often the worker looks for due messages.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Counts one message against the circle's daily cap; gives the UTC day counted.
+///
+/// # Errors
+///
+/// 429 `EMAIL_DAILY_CAP_REACHED` (retryable: tomorrow) when the cap is reached.
+pub async fn count(state: &AppState, element: &Element) -> Result<String, ApiError> {
+    let day = utc_day(now_ms());
+    let cap = state.email().daily_cap_per_circle;
+    if state
+        .store()
+        .email()
+        .count_send(&element.circle_id, &day, cap)
+        .await?
+    {
+        return Ok(day);
+    }
+    audit::record(
+        state,
+        &element.circle_id,
+        "blocked",
+        Subject {
+            element_id: Some(&element.id),
+            ..Subject::default()
+        },
+        json!({"reason": "daily cap reached", "cap": cap, "day": day}),
+    )
+    .await?;
+    Err(ApiError::failed(
+        StatusCode::TOO_MANY_REQUESTS,
+        "EMAIL_DAILY_CAP_REACHED",
+        format!("this circle has sent its {cap} messages for {day} (UTC); nothing was sent"),
+        true,
+    ))
+}
+
+/// Gives a counted message back (it was never stored, so never sent).
+pub async fn refund(state: &AppState, circle_id: &str, day: &str) {
+    if let Err(e) = state.store().email().refund_send(circle_id, day).await {
+        tracing::warn!(error = %e, "could not give a counted email back to the daily cap");
+    }
+}
+
+/// `rate-status`: the circle's cap, what it sent today and what is left.
+pub async fn rate_status(state: &AppState, circle_id: &str) -> Result<Value, ApiError> {
+    let now = now_ms();
+    let day = utc_day(now);
+    let cap = state.email().daily_cap_per_circle;
+    let sent = state.store().email().sends_on(circle_id, &day).await?;
+    let reset = (now / 86_400_000 + 1) * 86_400_000;
+    Ok(json!({
+        "day": day,
+        "cap": cap,
+        "sent": sent,
+        "remaining": (cap - sent).max(0),
+        "resets_at": rfc3339(reset),
+    }))
+}
+
+/// Submits `message` once (it must be `queued` or `approved`) and records the outcome.
+/// Gives the message as stored afterwards.
+pub async fn dispatch(state: &AppState, message: EmailMessage) -> Result<EmailMessage, ApiError> {
+    let email = state.store().email();
+    if !email
+        .transition(
+            &message.id,
+            &["queued", "approved"],
+            "sending",
+            None,
+            now_ms(),
+        )
+        .await?
+    {
+        // Someone else has it (the worker, or an approval racing a retry).
+        return reread(state, &message).await;
+    }
+    let result = submit(state, &message).await;
+    let attempts = message.attempts + 1;
+    let now = now_ms();
+    let subject = Subject {
+        element_id: Some(&message.element_id),
+        message: Some(&message.id),
+        address: None,
+    };
+    match result {
+        Ok(reply) => {
+            let outcome = Outcome {
+                status: "sent".to_owned(),
+                attempts,
+                next_attempt_at: None,
+                error_code: None,
+                error: None,
+                sent_at: Some(now),
+            };
+            email.set_outcome(&message.id, &outcome, now).await?;
+            audit::record(
+                state,
+                &message.circle_id,
+                "sent",
+                subject,
+                json!({"to": message.recipients.to, "cc": message.recipients.cc, "attempts": attempts, "reply": reply}),
+            )
+            .await?;
+        }
+        Err(failure) => {
+            let retry = state.email().retry;
+            let again = failure.retryable && attempts < retry.max_attempts;
+            let wait = retry.backoff(attempts);
+            let outcome = Outcome {
+                status: if again { "queued" } else { "failed" }.to_owned(),
+                attempts,
+                next_attempt_at: again
+                    .then(|| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+                error_code: Some(failure.code.to_owned()),
+                error: Some(failure.message.clone()),
+                sent_at: None,
+            };
+            email.set_outcome(&message.id, &outcome, now).await?;
+            let kind = if again { "retrying" } else { "failed" };
+            audit::record(
+                state,
+                &message.circle_id,
+                kind,
+                subject,
+                json!({"code": failure.code, "error": failure.message, "attempts": attempts}),
+            )
+            .await?;
+            if let Some(reply) = failure.bounce.as_deref() {
+                bounce_recipients(state, &message, reply).await?;
+            }
+        }
+    }
+    reread(state, &message).await
+}
+
+async fn reread(state: &AppState, message: &EmailMessage) -> Result<EmailMessage, ApiError> {
+    Ok(state
+        .store()
+        .email()
+        .message_by_id(&message.id)
+        .await?
+        .unwrap_or_else(|| message.clone()))
+}
+
+/// Why an attempt failed.
+#[derive(Debug)]
+struct Failure {
+    code: &'static str,
+    message: String,
+    retryable: bool,
+    /// The server's reply when it refused a recipient for good (a 5.1.x bounce).
+    bounce: Option<String>,
+}
+
+impl Failure {
+    fn of(e: &MailError) -> Self {
+        let (code, bounce) = match e {
+            MailError::Auth { .. } => ("EMAIL_AUTH_FAILED", None),
+            MailError::Permanent { reply, .. } => {
+                let recipient_dead = reply.contains("5.1.") || reply.contains("User unknown");
+                ("EMAIL_REJECTED", recipient_dead.then(|| reply.clone()))
+            }
+            MailError::Transient { .. } => ("EMAIL_DEFERRED", None),
+            MailError::Timeout { .. } => ("EMAIL_TIMEOUT", None),
+            MailError::Tls { .. } | MailError::TlsConfig(_) => ("EMAIL_TLS_FAILED", None),
+            MailError::Connect { .. } | MailError::Io(_) => ("EMAIL_UNREACHABLE", None),
+            _ => ("EMAIL_SEND_FAILED", None),
+        };
+        Self {
+            code,
+            message: e.to_string(),
+            retryable: e.is_retryable(),
+            bounce,
+        }
+    }
+}
+
+/// One SMTP submission of the stored bytes.
+async fn submit(state: &AppState, message: &EmailMessage) -> Result<String, Failure> {
+    let setup = |e: ApiError| Failure {
+        code: e.code(),
+        message: e.to_string(),
+        retryable: e.retryable(),
+        bounce: None,
+    };
+    let store = state.store();
+    let element = store
+        .element_by_id(&message.element_id)
+        .await
+        .map_err(setup)?
+        .ok_or_else(|| Failure {
+            code: "ELEMENT_NOT_FOUND",
+            message: "the element was deleted".to_owned(),
+            retryable: false,
+            bounce: None,
+        })?;
+    let spec = crate::element::email::spec_of(&element).map_err(setup)?;
+    let account = account::resolve(state, &element, &spec)
+        .await
+        .map_err(setup)?;
+    let server = account.smtp_or_error().map_err(setup)?;
+    let raw = store
+        .email()
+        .message_raw(&message.id)
+        .await
+        .map_err(setup)?
+        .unwrap_or_default();
+    let settings = state.email();
+    let submitter = Submitter::new(
+        server.endpoint.clone(),
+        Some(server.login.clone()),
+        &settings.tls,
+        settings.timeout,
+    )
+    .map_err(|e| Failure::of(&e))?;
+    let composed = Composed {
+        raw,
+        envelope_from: message.sender.clone(),
+        envelope_to: message.recipients.all().cloned().collect(),
+    };
+    submitter
+        .send(&composed)
+        .await
+        .map(|accepted| format!("{} {}", accepted.code, accepted.reply))
+        .map_err(|e| Failure::of(&e))
+}
+
+/// A hard bounce at submission: suppress the recipients the reply names (or the only one).
+async fn bounce_recipients(
+    state: &AppState,
+    message: &EmailMessage,
+    reply: &str,
+) -> Result<(), ApiError> {
+    let all: Vec<&String> = message.recipients.all().collect();
+    let lower = reply.to_lowercase();
+    let named: Vec<&String> = all
+        .iter()
+        .copied()
+        .filter(|a| lower.contains(a.as_str()))
+        .collect();
+    let dead = if named.is_empty() && all.len() == 1 {
+        all
+    } else {
+        named
+    };
+    for address in dead {
+        suppress::bounced(
+            state,
+            &message.circle_id,
+            Some(&message.element_id),
+            Some(&message.id),
+            address,
+            reply,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The retry worker: submits due `queued` messages until `shutdown` resolves.
+pub async fn run(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        match state.store().email().due_messages(now_ms(), 20).await {
+            Ok(due) => {
+                for message in due {
+                    if let Err(e) = dispatch(&state, message).await {
+                        tracing::warn!(error = %e, "email retry failed to record");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "email retry worker cannot read the queue"),
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// The JSON of a message.
+pub fn view(message: &EmailMessage) -> Value {
+    json!({
+        "message_id": message.id,
+        "rfc_message_id": message.message_id,
+        "direction": message.direction,
+        "kind": message.kind,
+        "status": message.status,
+        "from": message.sender,
+        "to": message.recipients.to,
+        "cc": message.recipients.cc,
+        "bcc": message.recipients.bcc,
+        "subject": message.subject,
+        "in_reply_to": message.in_reply_to,
+        "references": message.refs,
+        "thread_id": message.thread_id,
+        "text": message.body_text,
+        "html": message.body_html,
+        "attachments": message.attachments,
+        "tracked": message.tracked,
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at.map(rfc3339),
+        "error_code": message.error_code,
+        "error": message.error,
+        "reviewed_by": message.reviewed_by,
+        "created_at": rfc3339(message.created_at),
+        "sent_at": message.sent_at.map(rfc3339),
+    })
+}

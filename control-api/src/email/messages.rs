@@ -1,0 +1,77 @@
+//! `list-messages`: the element's stored messages both ways (what it sent, what the
+//! listener received), newest first, with a page token.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::deliver::view;
+use crate::error::ApiError;
+use crate::phone::page::{decode_token, encode_token};
+use crate::state::AppState;
+use crate::store::{Element, MessageFilter};
+
+/// `list-messages` query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// `inbound` or `outbound`; both when absent.
+    pub direction: Option<String>,
+    /// Only this status (`sent`, `failed`, `received`, ...).
+    pub status: Option<String>,
+    /// 1-100, default 50.
+    pub limit: Option<i64>,
+    /// From a previous answer's `next_page_token`.
+    pub page_token: Option<String>,
+}
+
+/// `list-messages`.
+pub async fn list(
+    state: &AppState,
+    element: &Element,
+    query: &MessagesQuery,
+) -> Result<Value, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(
+            "INVALID_QUERY",
+            format!("limit must be 1 to 100, not {limit}"),
+        ));
+    }
+    let direction = match query.direction.as_deref() {
+        None => None,
+        Some(d @ ("inbound" | "outbound")) => Some(d.to_owned()),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "INVALID_QUERY",
+                format!(
+                    "direction must be inbound or outbound, not {:?}",
+                    crate::e164::clip(other)
+                ),
+            ));
+        }
+    };
+    if let Some(status) = &query.status {
+        crate::routes::plain_text("INVALID_QUERY", "status", status, 32)?;
+    }
+    let filter = MessageFilter {
+        direction,
+        status: query.status.clone(),
+        before: query.page_token.as_deref().map(decode_token).transpose()?,
+    };
+    let mut rows = state
+        .store()
+        .email()
+        .messages(&element.id, &filter, limit + 1)
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|m| encode_token(m.created_at, &m.id))
+    } else {
+        None
+    };
+    Ok(json!({
+        "messages": rows.iter().map(view).collect::<Vec<_>>(),
+        "next_page_token": next,
+    }))
+}

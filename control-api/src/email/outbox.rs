@@ -1,0 +1,207 @@
+//! The outbox of `send_policy = outbox` elements: drafts wait as `pending` until an
+//! operator approves (`approve_dispatch`: pending -> approved -> sent | failed) or rejects
+//! them (`reject_dispatch`: pending -> rejected). A draft in any other state gives 409
+//! `EMAIL_OUTBOX_INVALID_STATE`, so a repeat approval never sends twice. Approval counts the
+//! message against the daily cap; at the cap the draft stays pending (429).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::audit::{self, Subject};
+use super::deliver;
+use crate::error::ApiError;
+use crate::ids::now_ms;
+use crate::phone::check_enabled;
+use crate::phone::page::{decode_token, encode_token};
+use crate::state::AppState;
+use crate::store::{Element, EmailMessage, MessageFilter};
+
+/// `list_outbox` query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// `pending` (default), `approved`, `rejected`, `sent`, `failed`, or `all`.
+    pub status: Option<String>,
+    /// 1-100, default 50.
+    pub limit: Option<i64>,
+    /// From a previous answer's `next_page_token`.
+    pub page_token: Option<String>,
+}
+
+/// `approve_dispatch` / `reject_dispatch`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// The draft (`eml_...`).
+    pub message_id: String,
+    /// Why (kept in the audit log); optional.
+    pub reason: Option<String>,
+}
+
+/// `list_outbox`.
+pub async fn list(
+    state: &AppState,
+    element: &Element,
+    query: &OutboxQuery,
+) -> Result<Value, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(
+            "INVALID_QUERY",
+            format!("limit must be 1 to 100, not {limit}"),
+        ));
+    }
+    let status = match query.status.as_deref().unwrap_or("pending") {
+        "all" => None,
+        s @ ("pending" | "approved" | "rejected" | "sent" | "failed" | "queued" | "sending") => {
+            Some(s.to_owned())
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "INVALID_QUERY",
+                format!(
+                    "status must be pending, approved, rejected, sent, failed or all, not {:?}",
+                    crate::e164::clip(other)
+                ),
+            ));
+        }
+    };
+    let filter = MessageFilter {
+        direction: Some("outbound".to_owned()),
+        status,
+        before: query.page_token.as_deref().map(decode_token).transpose()?,
+    };
+    let mut rows = state
+        .store()
+        .email()
+        .messages(&element.id, &filter, limit + 1)
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|m| encode_token(m.created_at, &m.id))
+    } else {
+        None
+    };
+    Ok(json!({
+        "messages": rows.iter().map(deliver::view).collect::<Vec<_>>(),
+        "next_page_token": next,
+    }))
+}
+
+async fn draft(state: &AppState, element: &Element, id: &str) -> Result<EmailMessage, ApiError> {
+    state
+        .store()
+        .email()
+        .message(&element.id, id)
+        .await?
+        .filter(|m| m.direction == "outbound")
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "EMAIL_MESSAGE_NOT_FOUND",
+                format!(
+                    "no outgoing message {:?} on this element",
+                    crate::e164::clip(id)
+                ),
+            )
+        })
+}
+
+fn invalid_state(message: &EmailMessage, wanted: &str) -> ApiError {
+    ApiError::conflict(
+        "EMAIL_OUTBOX_INVALID_STATE",
+        format!(
+            "message {} is {}, not {wanted}: nothing changed",
+            message.id, message.status
+        ),
+    )
+}
+
+/// `approve_dispatch`: pending -> approved, counted against the cap, then submitted.
+pub async fn approve(
+    state: &AppState,
+    element: &Element,
+    key_id: &str,
+    review: &Review,
+) -> Result<Value, ApiError> {
+    check_enabled(element)?;
+    let message = draft(state, element, &review.message_id).await?;
+    let email = state.store().email();
+    if !email
+        .transition(
+            &message.id,
+            &["pending"],
+            "approved",
+            Some(key_id),
+            now_ms(),
+        )
+        .await?
+    {
+        let now = draft(state, element, &review.message_id).await?;
+        return Err(invalid_state(&now, "pending"));
+    }
+    if let Err(e) = deliver::count(state, element).await {
+        // Over the cap: back to pending, to be approved another day.
+        email
+            .transition(&message.id, &["approved"], "pending", None, now_ms())
+            .await?;
+        return Err(e);
+    }
+    audit::record(
+        state,
+        &element.circle_id,
+        "approved",
+        Subject {
+            element_id: Some(&element.id),
+            message: Some(&message.id),
+            address: None,
+        },
+        json!({"by": key_id, "reason": review.reason}),
+    )
+    .await?;
+    let approved = draft(state, element, &message.id).await?;
+    let sent = deliver::dispatch(state, approved).await?;
+    Ok(deliver::view(&sent))
+}
+
+/// `reject_dispatch`: pending -> rejected.
+pub async fn reject(
+    state: &AppState,
+    element: &Element,
+    key_id: &str,
+    review: &Review,
+) -> Result<Value, ApiError> {
+    let message = draft(state, element, &review.message_id).await?;
+    if let Some(reason) = &review.reason {
+        crate::routes::plain_text("INVALID_BODY", "reason", reason, 500)?;
+    }
+    if !state
+        .store()
+        .email()
+        .transition(
+            &message.id,
+            &["pending"],
+            "rejected",
+            Some(key_id),
+            now_ms(),
+        )
+        .await?
+    {
+        let now = draft(state, element, &review.message_id).await?;
+        return Err(invalid_state(&now, "pending"));
+    }
+    audit::record(
+        state,
+        &element.circle_id,
+        "rejected",
+        Subject {
+            element_id: Some(&element.id),
+            message: Some(&message.id),
+            address: None,
+        },
+        json!({"by": key_id, "reason": review.reason}),
+    )
+    .await?;
+    let rejected = draft(state, element, &message.id).await?;
+    Ok(deliver::view(&rejected))
+}

@@ -1,0 +1,1023 @@
+//! The email element's sending side against real servers: an SMTP submission server with
+//! AUTH and STARTTLS/implicit TLS (aiosmtpd, `testdata/mail/submission.py`) delivering into
+//! Dovecot's Maildirs, read back as files and over IMAP; and received mail handed to the
+//! listener's delivery ([`Inbox`]) as the SMTP listener would.
+//!
+//! Covered: send (multipart, attachments, Bcc, threading), reply, send_tracked (consent,
+//! pixel, click redirect, unsubscribe), suppressions, the outbox state machine, known_only,
+//! the daily cap under concurrent sends, permanent and transient failures with retries,
+//! bounces (at submission and as DSNs), conversation threading, test-connection.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+use voxgate_control_api::auth::Role;
+use voxgate_control_api::email::receive::Inbox;
+use voxgate_control_api::email::{EmailSettings, MailRetry};
+use voxgate_control_api::router;
+use voxgate_mail::listener::{Delivery, Envelope, Verdict};
+use voxgate_mail::tls::TlsSettings;
+use voxgate_testdata::mail::certs::TestCerts;
+use voxgate_testdata::mail::dovecot::Dovecot;
+use voxgate_testdata::mail::submission::Submission;
+
+use support::app::{App, Reply};
+
+const AGENT: &str = "agent@voxgate.test";
+const PASSWORD: &str = "app-password-1";
+
+/// The servers and an app whose element `mail` sends through them.
+struct Rig {
+    app: App,
+    submission: Submission,
+    dovecot: Dovecot,
+    _dir: tempfile::TempDir,
+}
+
+fn settings(ca_pem: &Path, cap: i64) -> EmailSettings {
+    let pem = std::fs::read(ca_pem).expect("ca");
+    EmailSettings {
+        public_url: "https://voxgate.test".to_owned(),
+        daily_cap_per_circle: cap,
+        tls: TlsSettings::with_extra_ca_pem(&pem).expect("test CA"),
+        retry: MailRetry {
+            max_attempts: 3,
+            base: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        },
+        timeout: Duration::from_secs(10),
+        ..EmailSettings::default()
+    }
+}
+
+impl Rig {
+    async fn new(cap: i64, extra_spec: Value) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let certs = TestCerts::create(dir.path()).expect("certs");
+        std::fs::create_dir_all(dir.path().join("dovecot")).expect("dovecot dir");
+        let dovecot = Dovecot::start(
+            &dir.path().join("dovecot"),
+            &certs,
+            &[(AGENT, PASSWORD), ("a@x.test", "pw-a")],
+        )
+        .expect("dovecot");
+        let submission = Submission::start(
+            dir.path(),
+            &certs,
+            &[(AGENT, PASSWORD)],
+            &dovecot.maildir_root(),
+        )
+        .expect("submission server");
+        let app = App::with_email(support::sqlite().await, settings(&certs.ca_pem, cap)).await;
+        let rig = Self {
+            app,
+            submission,
+            dovecot,
+            _dir: dir,
+        };
+        let mut spec = json!({
+            "address": AGENT,
+            "display_name": "Front Desk",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": rig.submission.starttls_port,
+            "smtp_security": "starttls",
+            "smtp_username": AGENT,
+            "smtp_password": PASSWORD,
+        });
+        merge(&mut spec, extra_spec);
+        rig.create("mail", spec).await;
+        rig
+    }
+
+    async fn create(&self, slug: &str, spec: Value) {
+        let created = self
+            .app
+            .admin(
+                Method::POST,
+                "/api/a/ops/create",
+                "a",
+                Some(&json!({"element_type": "email", "slug": slug, "spec": spec}).to_string()),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+
+    async fn op(&self, role: Role, method: Method, op: &str, body: Option<Value>) -> Reply {
+        let key = self.app.key("a", role).to_owned();
+        let body = body.map(|b| b.to_string());
+        self.app
+            .send(
+                method,
+                &format!("/api/a/mail/ops/{op}"),
+                Some(&key),
+                None,
+                body.as_deref(),
+            )
+            .await
+    }
+
+    async fn post(&self, op: &str, body: Value) -> Reply {
+        self.op(Role::Admin, Method::POST, op, Some(body)).await
+    }
+
+    async fn get(&self, op_and_query: &str) -> Reply {
+        self.op(Role::Admin, Method::GET, op_and_query, None).await
+    }
+
+    /// Raw HTTP (the tracking routes answer GIFs, redirects and HTML).
+    async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        body: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        let response = router(self.app.state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes().to_vec();
+        (parts.status, parts.headers, bytes)
+    }
+
+    fn delivered(&self, address: &str) -> Vec<String> {
+        self.submission
+            .delivered(address)
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).into_owned())
+            .collect()
+    }
+
+    async fn events(&self) -> Vec<String> {
+        let reply = self.get("list-events?limit=100").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    /// Hands `raw` to the listener's delivery, as the SMTP listener does.
+    async fn receive(&self, from: &str, to: &str, raw: &str) -> Verdict {
+        let inbox = Inbox::new(self.app.state.clone());
+        assert_eq!(inbox.recipient(to).await, Verdict::Accept, "{to}");
+        let envelope = Envelope {
+            helo: "mx.x.test".to_owned(),
+            mail_from: from.to_owned(),
+            rcpt_to: vec![to.to_owned()],
+            peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
+        };
+        inbox.deliver(&envelope, raw.as_bytes().to_vec()).await
+    }
+}
+
+fn merge(base: &mut Value, extra: Value) {
+    if let (Value::Object(base), Value::Object(extra)) = (base, extra) {
+        for (k, v) in extra {
+            base.insert(k, v);
+        }
+    }
+}
+
+fn ok(reply: &Reply) -> &Value {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    &reply.body
+}
+
+fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+    let head = message.split("\r\n\r\n").next().unwrap_or("");
+    head.lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
+        .map(|l| l[name.len() + 1..].trim())
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn send_delivers_alternatives_attachments_bcc_and_threading_over_starttls() {
+    let rig = Rig::new(500, json!({})).await;
+    let sent = rig
+        .post(
+            "send",
+            json!({
+                "to": "A@x.test, b@x.test", "cc": ["c@x.test"], "bcc": "d@x.test",
+                "subject": "Your booking", "text": "See you at 10.", "html": "<p>See you at <b>10</b>.</p>",
+                "in_reply_to": "<parent-1@x.test>",
+                "attachments": [{"filename": "booking.txt", "content_type": "text/plain", "content_base64": "Ym9va2luZyAxMjM="}]
+            }),
+        )
+        .await;
+    let body = ok(&sent);
+    assert_eq!(body["status"], "sent", "{body}");
+    assert_eq!(body["attempts"], 1);
+    assert_eq!(body["to"], json!(["a@x.test", "b@x.test"]));
+    let rfc_id = body["rfc_message_id"].as_str().expect("id").to_owned();
+    assert!(rfc_id.ends_with("@voxgate.test"), "{rfc_id}");
+
+    for rcpt in ["a@x.test", "b@x.test", "c@x.test", "d@x.test"] {
+        assert_eq!(rig.delivered(rcpt).len(), 1, "{rcpt} got one copy");
+    }
+    let message = &rig.delivered("a@x.test")[0];
+    assert_eq!(
+        header(message, "Message-ID"),
+        Some(format!("<{rfc_id}>").as_str())
+    );
+    assert_eq!(header(message, "In-Reply-To"), Some("<parent-1@x.test>"));
+    assert_eq!(header(message, "References"), Some("<parent-1@x.test>"));
+    assert!(
+        header(message, "From").is_some_and(|f| f.contains("Front Desk") && f.contains(AGENT)),
+        "{message}"
+    );
+    assert!(
+        header(message, "Bcc").is_none(),
+        "Bcc must stay in the envelope: {message}"
+    );
+    assert!(
+        header(message, "List-Unsubscribe")
+            .is_some_and(|v| v.starts_with("<https://voxgate.test/t/unsubscribe/")),
+        "{message}"
+    );
+    assert!(
+        message.contains("multipart/alternative") && message.contains("multipart/mixed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("booking.txt") && message.contains("booking 123"),
+        "{message}"
+    );
+
+    // The server's own log: the envelope had all four recipients and the authenticated user.
+    let log = rig.submission.log_entries();
+    assert_eq!(log.len(), 1, "{log:?}");
+    let entry: Value = serde_json::from_str(&log[0]).expect("log json");
+    assert_eq!(entry["auth_user"], AGENT);
+    assert_eq!(
+        entry["rcpt_tos"].as_array().map(Vec::len),
+        Some(4),
+        "{entry}"
+    );
+
+    // Read back over IMAP from Dovecot, where the submission server delivered it.
+    let pem = std::fs::read(rig._dir.path().join("ca.pem")).expect("ca");
+    let tls = TlsSettings::with_extra_ca_pem(&pem).expect("ca");
+    let endpoint = voxgate_mail::Endpoint {
+        host: "127.0.0.1".to_owned(),
+        port: rig.dovecot.imaps_port(),
+        security: voxgate_mail::Security::Tls,
+    };
+    let login = voxgate_mail::Login {
+        username: "a@x.test".to_owned(),
+        password: "pw-a".to_owned(),
+    };
+    let mut imap =
+        voxgate_mail::imap::ImapSession::connect(&endpoint, &login, &tls, Duration::from_secs(10))
+            .await
+            .expect("imap");
+    let page = imap.page("INBOX", None, 10).await.expect("page");
+    assert_eq!(page.messages.len(), 1);
+    assert_eq!(
+        page.messages[0].message_id.as_deref(),
+        Some(rfc_id.as_str())
+    );
+    assert_eq!(page.messages[0].subject.as_deref(), Some("Your booking"));
+    imap.logout().await.expect("logout");
+
+    let events = rig.events().await;
+    assert_eq!(events, ["sent", "queued"], "newest first");
+    let stored = ok(&rig.get("list-messages?direction=outbound").await).clone();
+    assert_eq!(stored["messages"][0]["status"], "sent");
+    assert_eq!(stored["messages"][0]["bcc"], json!(["d@x.test"]));
+}
+
+#[tokio::test]
+async fn implicit_tls_and_test_connection_send_nothing_and_report_bad_logins() {
+    let rig = Rig::new(500, json!({})).await;
+    let tls_spec = json!({"smtp_port": rig.submission.tls_port, "smtp_security": "tls"});
+    rig.app
+        .admin(
+            Method::PATCH,
+            "/api/a/mail/ops/update",
+            "a",
+            Some(&json!({"spec": tls_spec}).to_string()),
+        )
+        .await;
+    let tested = ok(&rig.get("test-connection").await).clone();
+    assert_eq!(tested["smtp"]["security"], "tls");
+    assert_eq!(tested["smtp"]["username"], AGENT);
+    assert!(
+        tested.to_string().find(PASSWORD).is_none(),
+        "the password is never returned"
+    );
+    assert!(
+        rig.submission.log_entries().is_empty(),
+        "test-connection sends nothing"
+    );
+
+    let sent = rig
+        .post(
+            "send",
+            json!({"to": "a@x.test", "subject": "TLS", "text": "over 465"}),
+        )
+        .await;
+    assert_eq!(ok(&sent)["status"], "sent");
+    assert_eq!(rig.delivered("a@x.test").len(), 1);
+
+    let wrong = json!({"smtp_password": "wrong"});
+    rig.app
+        .admin(
+            Method::PATCH,
+            "/api/a/mail/ops/update",
+            "a",
+            Some(&json!({"spec": wrong}).to_string()),
+        )
+        .await;
+    let tested = rig.get("test-connection").await;
+    assert_eq!(
+        (tested.status, tested.code()),
+        (StatusCode::BAD_GATEWAY, "EMAIL_AUTH_FAILED"),
+        "{}",
+        tested.body
+    );
+    let failed = rig
+        .post(
+            "send",
+            json!({"to": "a@x.test", "subject": "x", "text": "y"}),
+        )
+        .await;
+    let body = ok(&failed);
+    assert_eq!(
+        (body["status"].as_str(), body["error_code"].as_str()),
+        (Some("failed"), Some("EMAIL_AUTH_FAILED")),
+        "{body}"
+    );
+    assert_eq!(body["attempts"], 1, "a refused login is not retried");
+    assert_eq!(rig.delivered("a@x.test").len(), 1);
+}
+
+#[tokio::test]
+async fn bad_requests_get_their_codes_and_store_nothing() {
+    let rig = Rig::new(500, json!({})).await;
+    for (body, code) in [
+        (
+            json!({"to": "nope", "subject": "s", "text": "t"}),
+            "EMAIL_INVALID_ADDRESS",
+        ),
+        (
+            json!({"to": "a@x.test", "subject": "s"}),
+            "EMAIL_INVALID_MESSAGE",
+        ),
+        (
+            json!({"to": "a@x.test", "subject": "s\r\nBcc: evil@x.test", "text": "t"}),
+            "EMAIL_INVALID_MESSAGE",
+        ),
+        (
+            json!({"to": "a@x.test", "subject": "s", "text": "t", "attachments": [{"filename": "a", "content_base64": "%%%"}]}),
+            "EMAIL_INVALID_ATTACHMENT",
+        ),
+        (
+            json!({"to": "a@x.test", "subject": "s", "text": "t", "extra": 1}),
+            "INVALID_BODY",
+        ),
+    ] {
+        let reply = rig.post("send", body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::BAD_REQUEST, code),
+            "{body}: {}",
+            reply.body
+        );
+    }
+    let forbidden = rig
+        .op(
+            Role::Write,
+            Method::POST,
+            "send",
+            Some(json!({"to": "a@x.test", "subject": "s", "text": "t"})),
+        )
+        .await;
+    assert_eq!(forbidden.code(), "AUTH_FORBIDDEN");
+    let stored = ok(&rig.get("list-messages").await).clone();
+    assert_eq!(stored["messages"], json!([]));
+    assert!(rig.submission.log_entries().is_empty());
+}
+
+#[tokio::test]
+async fn tracked_mail_needs_consent_counts_opens_and_clicks_and_unsubscribes() {
+    let rig = Rig::new(500, json!({})).await;
+    let mail = json!({"to": "a@x.test", "subject": "News", "text": "read it",
+        "html": "<html><body><a href=\"https://example.org/offer?x=1&amp;y=2\">offer</a></body></html>"});
+    let refused = rig.post("send_tracked", mail.clone()).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "EMAIL_NO_CONSENT"),
+        "{}",
+        refused.body
+    );
+    let consent = rig
+        .post(
+            "set-consent",
+            json!({"address": "a@x.test", "consent": "soft_optin", "source": "call 42"}),
+        )
+        .await;
+    assert_eq!(ok(&consent)["previous"], Value::Null);
+    let bad = rig
+        .post(
+            "set-consent",
+            json!({"address": "a@x.test", "consent": "maybe"}),
+        )
+        .await;
+    assert_eq!(bad.code(), "EMAIL_INVALID_CONSENT");
+    let sent = rig.post("send_tracked", mail).await;
+    assert_eq!(ok(&sent)["tracked"], true);
+
+    let message = rig.delivered("a@x.test").pop().expect("delivered");
+    let html = decode_qp(&message);
+    let find = |prefix: &str| -> String {
+        let at = html
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{prefix} in {html}"));
+        html[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "/:._".contains(*c))
+            .collect()
+    };
+    let click = find("https://voxgate.test/t/click/");
+    let open = find("https://voxgate.test/t/open/");
+    assert!(
+        !html.contains("https://example.org/offer"),
+        "the link is rewritten: {html}"
+    );
+
+    let (status, headers, _) = rig
+        .raw(Method::GET, &click["https://voxgate.test".len()..], "")
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(headers["location"], "https://example.org/offer?x=1&y=2");
+    for _ in 0..2 {
+        let (status, headers, body) = rig
+            .raw(Method::GET, &open["https://voxgate.test".len()..], "")
+            .await;
+        assert_eq!(
+            (status, headers["content-type"].to_str().ok()),
+            (StatusCode::OK, Some("image/gif"))
+        );
+        assert!(body.starts_with(b"GIF89a"));
+    }
+    let (status, _, _) = rig.raw(Method::GET, "/t/open/t_unknown", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let events = rig.events().await;
+    assert_eq!(
+        events.iter().filter(|e| *e == "opened").count(),
+        1,
+        "only the first open: {events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| *e == "clicked").count(),
+        1,
+        "{events:?}"
+    );
+    assert!(events.contains(&"consent_changed".to_owned()), "{events:?}");
+
+    // Unsubscribe: a GET only shows the form; the one-click POST suppresses.
+    let unsubscribe = header(&message, "List-Unsubscribe")
+        .expect("header")
+        .trim_matches(['<', '>'])
+        .to_owned();
+    let path = &unsubscribe["https://voxgate.test".len()..];
+    let (status, _, page) = rig.raw(Method::GET, path, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page).contains("<form"));
+    let listed = ok(&rig.get("list-suppressions").await).clone();
+    assert_eq!(listed["suppressions"], json!([]), "a GET changes nothing");
+    let (status, _, _) = rig
+        .raw(Method::POST, path, "List-Unsubscribe=One-Click")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = ok(&rig.get("list-suppressions").await).clone();
+    assert_eq!(listed["suppressions"][0]["address"], "a@x.test");
+    assert_eq!(listed["suppressions"][0]["source"], "unsubscribe");
+
+    let blocked = rig
+        .post(
+            "send",
+            json!({"to": "a@x.test", "subject": "again", "text": "t"}),
+        )
+        .await;
+    assert_eq!(
+        (blocked.status, blocked.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "EMAIL_SUPPRESSED")
+    );
+    let events = rig.events().await;
+    assert_eq!(events[0], "blocked", "{events:?}");
+    assert!(
+        events.contains(&"unsubscribed".to_owned()) && events.contains(&"suppressed".to_owned()),
+        "{events:?}"
+    );
+}
+
+/// The HTML part with quoted-printable soft breaks and `=3D` undone.
+fn decode_qp(message: &str) -> String {
+    message.replace("=\r\n", "").replace("=3D", "=")
+}
+
+#[tokio::test]
+async fn suppressions_are_admin_only_need_a_reason_and_gate_every_send() {
+    let rig = Rig::new(500, json!({})).await;
+    let missing = rig
+        .post(
+            "add-suppression",
+            json!({"address": "b@x.test", "reason": " "}),
+        )
+        .await;
+    assert_eq!(missing.code(), "EMAIL_REASON_REQUIRED");
+    let writer = rig
+        .op(
+            Role::Write,
+            Method::POST,
+            "add-suppression",
+            Some(json!({"address": "b@x.test", "reason": "asked"})),
+        )
+        .await;
+    assert_eq!(writer.code(), "AUTH_FORBIDDEN");
+    let added = rig
+        .post(
+            "add-suppression",
+            json!({"address": "B@x.test", "reason": "asked by phone"}),
+        )
+        .await;
+    assert_eq!(ok(&added)["added"], true);
+    let again = rig
+        .post(
+            "add-suppression",
+            json!({"address": "b@x.test", "reason": "twice"}),
+        )
+        .await;
+    assert_eq!(ok(&again)["added"], false);
+    let blocked = rig
+        .post(
+            "send",
+            json!({"to": ["a@x.test", "b@x.test"], "subject": "s", "text": "t"}),
+        )
+        .await;
+    assert_eq!(blocked.code(), "EMAIL_SUPPRESSED");
+    assert!(
+        rig.delivered("a@x.test").is_empty(),
+        "nothing went to the others either"
+    );
+    let removed = rig
+        .post(
+            "remove-suppression",
+            json!({"address": "b@x.test", "reason": "consented again"}),
+        )
+        .await;
+    assert_eq!(ok(&removed)["suppressed"], false);
+    let gone = rig
+        .post(
+            "remove-suppression",
+            json!({"address": "b@x.test", "reason": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (gone.status, gone.code()),
+        (StatusCode::NOT_FOUND, "EMAIL_NOT_SUPPRESSED")
+    );
+    let sent = rig
+        .post(
+            "send",
+            json!({"to": "b@x.test", "subject": "s", "text": "t"}),
+        )
+        .await;
+    assert_eq!(ok(&sent)["status"], "sent");
+    for (i, a) in ["p@x.test", "q@x.test", "r@x.test"].iter().enumerate() {
+        rig.post(
+            "add-suppression",
+            json!({"address": a, "reason": format!("r{i}")}),
+        )
+        .await;
+    }
+    let first = ok(&rig.get("list-suppressions?limit=2").await).clone();
+    assert_eq!(first["suppressions"].as_array().map(Vec::len), Some(2));
+    let after = first["next_after"].as_str().expect("more");
+    let second = ok(&rig
+        .get(&format!("list-suppressions?limit=2&after={after}"))
+        .await)
+    .clone();
+    assert_eq!(second["suppressions"][0]["address"], "r@x.test");
+    let events = rig.events().await;
+    assert!(events.contains(&"unsuppressed".to_owned()), "{events:?}");
+}
+
+#[tokio::test]
+async fn the_outbox_sends_only_what_is_approved_once() {
+    let rig = Rig::new(500, json!({"send_policy": "outbox"})).await;
+    let draft = ok(&rig
+        .post(
+            "send",
+            json!({"to": "a@x.test", "subject": "Draft", "text": "t"}),
+        )
+        .await)
+    .clone();
+    assert_eq!(draft["status"], "pending");
+    let other = ok(&rig
+        .post(
+            "send",
+            json!({"to": "b@x.test", "subject": "Other", "text": "t"}),
+        )
+        .await)
+    .clone();
+    assert!(rig.submission.log_entries().is_empty(), "drafts wait");
+    let listed = ok(&rig.get("list_outbox").await).clone();
+    assert_eq!(listed["messages"].as_array().map(Vec::len), Some(2));
+
+    let id = draft["message_id"].as_str().expect("id");
+    let reader = rig
+        .op(
+            Role::Read,
+            Method::POST,
+            "approve_dispatch",
+            Some(json!({"message_id": id})),
+        )
+        .await;
+    assert_eq!(reader.code(), "AUTH_FORBIDDEN");
+    let approved = ok(&rig
+        .post(
+            "approve_dispatch",
+            json!({"message_id": id, "reason": "looks right"}),
+        )
+        .await)
+    .clone();
+    assert_eq!(approved["status"], "sent");
+    assert!(approved["reviewed_by"].is_string());
+    assert_eq!(rig.delivered("a@x.test").len(), 1);
+    for op in ["approve_dispatch", "reject_dispatch"] {
+        let repeat = rig.post(op, json!({"message_id": id})).await;
+        assert_eq!(
+            (repeat.status, repeat.code()),
+            (StatusCode::CONFLICT, "EMAIL_OUTBOX_INVALID_STATE"),
+            "{op}"
+        );
+    }
+    let other_id = other["message_id"].as_str().expect("id");
+    let rejected = ok(&rig
+        .post(
+            "reject_dispatch",
+            json!({"message_id": other_id, "reason": "wrong tone"}),
+        )
+        .await)
+    .clone();
+    assert_eq!(rejected["status"], "rejected");
+    let late = rig
+        .post("approve_dispatch", json!({"message_id": other_id}))
+        .await;
+    assert_eq!(late.code(), "EMAIL_OUTBOX_INVALID_STATE");
+    let unknown = rig
+        .post("approve_dispatch", json!({"message_id": "eml_nothing"}))
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::NOT_FOUND, "EMAIL_MESSAGE_NOT_FOUND")
+    );
+    assert!(rig.delivered("b@x.test").is_empty());
+    let pending = ok(&rig.get("list_outbox").await).clone();
+    assert_eq!(pending["messages"], json!([]));
+    let events = rig.events().await;
+    assert!(
+        events.contains(&"approved".to_owned()) && events.contains(&"rejected".to_owned()),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn known_only_refuses_strangers_but_not_replies() {
+    let rig = Rig::new(500, json!({"send_policy": "known_only"})).await;
+    let refused = rig
+        .post(
+            "send",
+            json!({"to": "new@x.test", "subject": "s", "text": "t"}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "EMAIL_UNKNOWN_RECIPIENT")
+    );
+    rig.post(
+        "set-consent",
+        json!({"address": "new@x.test", "consent": "none"}),
+    )
+    .await;
+    let sent = rig
+        .post(
+            "send",
+            json!({"to": "new@x.test", "subject": "s", "text": "t"}),
+        )
+        .await;
+    assert_eq!(ok(&sent)["status"], "sent");
+
+    // An auto-reply from a stranger makes no contact, but may be answered.
+    let raw = "From: Robot <robot@x.test>\r\nTo: agent@voxgate.test\r\nSubject: Out of office\r\n\
+               Message-ID: <ooo-1@x.test>\r\nAuto-Submitted: auto-replied\r\n\r\nAway.\r\n";
+    assert_eq!(
+        rig.receive("robot@x.test", AGENT, raw).await,
+        Verdict::Accept
+    );
+    let stranger = rig
+        .post(
+            "send",
+            json!({"to": "robot@x.test", "subject": "s", "text": "t"}),
+        )
+        .await;
+    assert_eq!(stranger.code(), "EMAIL_UNKNOWN_RECIPIENT");
+    let replied = ok(&rig
+        .post(
+            "reply",
+            json!({"message_id": "<ooo-1@x.test>", "text": "Noted."}),
+        )
+        .await)
+    .clone();
+    assert_eq!(replied["status"], "sent");
+    assert_eq!(replied["subject"], "Re: Out of office");
+    let message = rig
+        .delivered("robot@x.test")
+        .pop()
+        .expect("reply delivered");
+    assert_eq!(header(&message, "In-Reply-To"), Some("<ooo-1@x.test>"));
+    assert_eq!(header(&message, "References"), Some("<ooo-1@x.test>"));
+    assert!(
+        header(&message, "List-Unsubscribe").is_none(),
+        "replies carry none"
+    );
+}
+
+#[tokio::test]
+async fn exactly_the_daily_cap_of_concurrent_sends_succeeds() {
+    let rig = Rig::new(5, json!({})).await;
+    let sends = (0..12).map(|i| {
+        let body = json!({"to": format!("u{i}@x.test"), "subject": format!("n{i}"), "text": "t"});
+        rig.post("send", body)
+    });
+    let replies = futures::future::join_all(sends).await;
+    let ok_count = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    let capped: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(
+        (ok_count, capped.len()),
+        (5, 7),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        capped
+            .iter()
+            .all(|r| r.code() == "EMAIL_DAILY_CAP_REACHED" && r.body["error"]["retryable"] == true)
+    );
+    assert_eq!(rig.submission.log_entries().len(), 5);
+    let status = ok(&rig.get("rate-status").await).clone();
+    assert_eq!(
+        (
+            status["cap"].as_i64(),
+            status["sent"].as_i64(),
+            status["remaining"].as_i64()
+        ),
+        (Some(5), Some(5), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn refusals_fail_or_retry_and_hard_bounces_suppress() {
+    let rig = Rig::new(500, json!({})).await;
+    let rejected = ok(&rig
+        .post(
+            "send",
+            json!({"to": "reject-me@x.test", "subject": "s", "text": "t"}),
+        )
+        .await)
+    .clone();
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["error_code"].as_str()),
+        (Some("failed"), Some("EMAIL_REJECTED")),
+        "{rejected}"
+    );
+    let listed = ok(&rig.get("list-suppressions").await).clone();
+    assert_eq!(listed["suppressions"][0]["address"], "reject-me@x.test");
+    assert_eq!(listed["suppressions"][0]["source"], "bounce");
+    assert!(
+        listed["suppressions"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("5.1.1")),
+        "{listed}"
+    );
+
+    let deferred = ok(&rig
+        .post(
+            "send",
+            json!({"to": "defer-me@x.test", "subject": "s", "text": "t"}),
+        )
+        .await)
+    .clone();
+    assert_eq!(
+        (deferred["status"].as_str(), deferred["attempts"].as_i64()),
+        (Some("queued"), Some(1)),
+        "{deferred}"
+    );
+    assert!(deferred["next_attempt_at"].is_string());
+    let state = rig.app.state.clone();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(voxgate_control_api::email::deliver::run(
+        state,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let id = deferred["message_id"].as_str().expect("id").to_owned();
+    eventually("the retries to give up", || async {
+        let page = rig.get("list-messages?status=failed").await;
+        page.body["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["message_id"] == id.as_str()))
+    })
+    .await;
+    let page = ok(&rig.get("list-messages?status=failed").await).clone();
+    let failed = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["message_id"] == id.as_str())
+        .expect("it")
+        .clone();
+    assert_eq!(
+        (failed["attempts"].as_i64(), failed["error_code"].as_str()),
+        (Some(3), Some("EMAIL_DEFERRED"))
+    );
+    let events = rig.events().await;
+    assert_eq!(
+        events.iter().filter(|e| *e == "retrying").count(),
+        2,
+        "{events:?}"
+    );
+    assert!(events.contains(&"bounced".to_owned()), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_delivery_status_notification_suppresses_the_dead_address() {
+    let rig = Rig::new(500, json!({})).await;
+    let sent = ok(&rig
+        .post(
+            "send",
+            json!({"to": "gone@x.test", "subject": "Hello", "text": "t"}),
+        )
+        .await)
+    .clone();
+    let original = sent["rfc_message_id"].as_str().expect("id");
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.x.test\r\nTo: {AGENT}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <dsn-1@mx.x.test>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain\r\n\r\nThe mail system could not deliver your message.\r\n\
+         --b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.x.test\r\n\r\n\
+         Final-Recipient: rfc822; gone@x.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Remote-MTA: dns; mail.x.test\r\nDiagnostic-Code: smtp; 550 5.1.1 <gone@x.test>: User unknown\r\n\r\n\
+         --b1\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{original}>\r\nSubject: Hello\r\n\r\n--b1--\r\n"
+    );
+    assert_eq!(rig.receive("", AGENT, &dsn).await, Verdict::Accept);
+    let listed = ok(&rig.get("list-suppressions").await).clone();
+    let entry = &listed["suppressions"][0];
+    assert_eq!(
+        (entry["address"].as_str(), entry["source"].as_str()),
+        (Some("gone@x.test"), Some("bounce")),
+        "{listed}"
+    );
+    let detail = entry["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("5.1.1")
+            && detail.contains("User unknown")
+            && detail.contains("mail.x.test"),
+        "{detail}"
+    );
+    let bounced = ok(&rig.get("list-events?kind=bounced").await).clone();
+    assert_eq!(
+        bounced["events"][0]["message_id"], sent["message_id"],
+        "tied to the bounced message"
+    );
+    let inbound = ok(&rig.get("list-messages?direction=inbound").await).clone();
+    assert_eq!(inbound["messages"][0]["kind"], "bounce");
+    let blocked = rig
+        .post(
+            "send",
+            json!({"to": "gone@x.test", "subject": "again", "text": "t"}),
+        )
+        .await;
+    assert_eq!(blocked.code(), "EMAIL_SUPPRESSED");
+}
+
+#[tokio::test]
+async fn conversation_mode_threads_mail_by_references_and_sender() {
+    let rig = Rig::new(500, json!({"mode": "conversation"})).await;
+    let agent = rig
+        .app
+        .admin(
+            Method::POST,
+            "/api/v1/agents",
+            "a",
+            Some(&json!({"name": "Desk"}).to_string()),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
+    let first = "From: Caller <caller@x.test>\r\nTo: agent@voxgate.test\r\nSubject: Booking\r\n\
+                 Message-ID: <c1@x.test>\r\n\r\nCan I move my booking?\r\n";
+    assert_eq!(
+        rig.receive("caller@x.test", AGENT, first).await,
+        Verdict::Accept
+    );
+    let reply = ok(&rig
+        .post(
+            "reply",
+            json!({"message_id": "<c1@x.test>", "text": "Yes, to when?"}),
+        )
+        .await)
+    .clone();
+    let reply_id = reply["rfc_message_id"].as_str().expect("id");
+    let second = format!(
+        "From: Other Name <other@x.test>\r\nTo: agent@voxgate.test\r\nSubject: Re: Booking\r\n\
+         Message-ID: <c2@x.test>\r\nIn-Reply-To: <{reply_id}>\r\nReferences: <c1@x.test> <{reply_id}>\r\n\r\nFriday.\r\n"
+    );
+    assert_eq!(
+        rig.receive("other@x.test", AGENT, &second).await,
+        Verdict::Accept
+    );
+    let inbound = ok(&rig.get("list-messages?direction=inbound").await).clone();
+    let threads: Vec<&str> = inbound["messages"]
+        .as_array()
+        .expect("m")
+        .iter()
+        .filter_map(|m| m["thread_id"].as_str())
+        .collect();
+    assert_eq!(threads.len(), 2, "{inbound}");
+    assert_eq!(
+        threads[0], threads[1],
+        "the answer joined the thread by References, not by sender"
+    );
+    let store = rig.app.state.store();
+    let said = store.recent_messages(threads[0], 10).await.expect("thread");
+    let roles: Vec<(&str, &str)> = said
+        .iter()
+        .map(|m| (m.role.as_str(), m.channel.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [("user", "email"), ("assistant", "email"), ("user", "email")]
+    );
+    assert!(said[0].content.contains("move my booking") && said[2].content.contains("Friday"));
+    let unreadable = rig
+        .receive("x@x.test", AGENT, "garbage without headers")
+        .await;
+    assert!(
+        matches!(unreadable, Verdict::Reject { code: 554, .. }),
+        "{unreadable:?}"
+    );
+    let after = ok(&rig.get("list-messages?direction=inbound").await).clone();
+    assert_eq!(
+        after["messages"].as_array().map(Vec::len),
+        Some(2),
+        "nothing stored for unreadable mail"
+    );
+}
