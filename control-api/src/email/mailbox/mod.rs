@@ -1,0 +1,214 @@
+//! The mailbox operations over IMAP: reading a folder (`list-inbox`, `get-message`,
+//! `search`, `unread-count`, `get-attachment`), folders (`list_folders`, `create_folder`,
+//! `folder_counts`), and changes (`mark-read`, `delete-message`, `move_to_folder`,
+//! `apply_label`, `remove_label`, `batch_apply`).
+//!
+//! This is an IO edge: each request opens one IMAP connection with the element's server
+//! and login ([`super::account`]), runs its commands and logs out. The protocol lives in
+//! `voxgate_mail::imap`; what this module adds is the API's rules. Every caller value
+//! (folder names, UIDs, labels, search text, dates) is checked here, into the types below,
+//! before anything is sent, so a bad request costs no connection.
+//!
+//! Errors: a `NO` from the server to a command on a folder is 404 `EMAIL_FOLDER_NOT_FOUND`
+//! (the folder, or the move target, does not exist), a value the client library refuses
+//! is 400 `INVALID_QUERY`, everything else [`super::connection::mail_error`].
+
+mod batch;
+mod change;
+mod folders;
+mod read;
+mod search;
+
+pub use batch::{ActionKind, BatchAction, BatchApply, batch_apply};
+pub use change::{
+    CreateFolder, DeleteMessages, LabelChange, MarkRead, MoveMessages, apply_label, create_folder,
+    delete_message, mark_read, move_to_folder, remove_label,
+};
+pub use folders::{FolderCountsQuery, ListFoldersQuery, folder_counts, list_folders};
+pub use read::{
+    AttachmentQuery, FolderQuery, InboxQuery, MessageQuery, get_attachment, get_message,
+    list_inbox, unread_count,
+};
+pub use search::{SearchQuery, search};
+
+use serde_json::{Value, json};
+use voxgate_mail::MailError;
+use voxgate_mail::imap::{ImapSession, Summary};
+
+use super::{account, connection};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::Element;
+
+/// The folder used when a request names none.
+pub const DEFAULT_FOLDER: &str = "INBOX";
+/// The longest folder name, in characters.
+pub const MAX_FOLDER_CHARS: usize = 255;
+/// The longest label (IMAP keyword), in characters.
+pub const MAX_LABEL_CHARS: usize = 64;
+/// UIDs one request (or one batch action) may name.
+pub const MAX_UIDS: usize = 1000;
+
+/// A folder name as checked: 1-255 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FolderName(String);
+
+impl FolderName {
+    /// `name`, or [`DEFAULT_FOLDER`] when absent; 400 `EMAIL_INVALID_FOLDER` otherwise.
+    pub fn parse(field: &str, name: Option<&str>) -> Result<Self, ApiError> {
+        let Some(name) = name else {
+            return Ok(Self(DEFAULT_FOLDER.to_owned()));
+        };
+        let chars = name.chars().count();
+        if (1..=MAX_FOLDER_CHARS).contains(&chars) && !name.chars().any(char::is_control) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(ApiError::invalid(
+                "EMAIL_INVALID_FOLDER",
+                format!(
+                    "{field} must be 1 to {MAX_FOLDER_CHARS} characters without control characters"
+                ),
+            ))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A label as checked: an IMAP keyword of ASCII letters, digits and `$_-.`, 1-64 long (so
+/// never a system flag such as `\Seen`, which starts with a backslash).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Label(String);
+
+impl Label {
+    /// 400 `EMAIL_INVALID_LABEL` for anything else.
+    pub fn parse(label: &str) -> Result<Self, ApiError> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "$_-.".contains(c);
+        if (1..=MAX_LABEL_CHARS).contains(&label.len()) && label.chars().all(allowed) {
+            Ok(Self(label.to_owned()))
+        } else {
+            Err(ApiError::invalid(
+                "EMAIL_INVALID_LABEL",
+                format!(
+                    "a label is 1 to {MAX_LABEL_CHARS} ASCII letters, digits or $_-. (an IMAP keyword)"
+                ),
+            ))
+        }
+    }
+
+    /// The keyword.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Message UIDs as checked: 1 to [`MAX_UIDS`] of them, each 1..=u32::MAX, without
+/// repeats (first occurrence kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uids(Vec<u32>);
+
+impl Uids {
+    /// `code` (`INVALID_BODY` or `INVALID_QUERY`) for an empty list, too many, or UID 0.
+    pub fn parse(code: &'static str, field: &str, uids: &[u32]) -> Result<Self, ApiError> {
+        if uids.is_empty() || uids.len() > MAX_UIDS {
+            return Err(ApiError::invalid(
+                code,
+                format!("{field} must hold 1 to {MAX_UIDS} UIDs, not {}", uids.len()),
+            ));
+        }
+        if uids.contains(&0) {
+            return Err(ApiError::invalid(
+                code,
+                format!("{field}: a UID is 1 to {}", u32::MAX),
+            ));
+        }
+        let mut out: Vec<u32> = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            if !out.contains(&uid) {
+                out.push(uid);
+            }
+        }
+        Ok(Self(out))
+    }
+
+    /// One UID (a query's `uid=`).
+    pub fn one(code: &'static str, field: &str, uid: u32) -> Result<u32, ApiError> {
+        Self::parse(code, field, &[uid]).map(|_| uid)
+    }
+
+    /// The UIDs, in the order given.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.0
+    }
+
+    /// Adds `more`, skipping those already held.
+    pub(super) fn extend(&mut self, more: &Self) {
+        for &uid in &more.0 {
+            if !self.0.contains(&uid) {
+                self.0.push(uid);
+            }
+        }
+    }
+}
+
+/// Opens the element's mailbox: 400 `EMAIL_MAILBOX_UNAVAILABLE` when it has none.
+async fn connect(state: &AppState, element: &Element) -> Result<ImapSession, ApiError> {
+    let spec = crate::element::email::spec_of(element)?;
+    let account = account::resolve(state, element, &spec).await?;
+    let server = account.imap_or_error()?;
+    let settings = state.email();
+    ImapSession::connect(
+        &server.endpoint,
+        &server.login,
+        &settings.tls,
+        settings.timeout,
+    )
+    .await
+    .map_err(|e| imap_error(&e))
+}
+
+/// Logs out and hands back `result`. The answer is already decided: a failed LOGOUT
+/// (the connection is closed either way) changes nothing the caller asked for.
+async fn finish<T>(session: ImapSession, result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if let Err(e) = session.logout().await {
+        tracing::debug!(error = %e, "IMAP logout failed");
+    }
+    result
+}
+
+/// The API error of an IMAP command on a folder.
+fn imap_error(e: &MailError) -> ApiError {
+    match e {
+        MailError::Refused(reason) => ApiError::not_found(
+            "EMAIL_FOLDER_NOT_FOUND",
+            format!("the mailbox has no such folder: {reason}"),
+        ),
+        MailError::InvalidArgument(reason) => ApiError::invalid("INVALID_QUERY", reason.clone()),
+        other => connection::mail_error("imap", other),
+    }
+}
+
+/// The JSON of a message summary.
+fn summary_view(summary: &Summary) -> Value {
+    json!({
+        "uid": summary.uid,
+        "message_id": summary.message_id,
+        "from": summary.from,
+        "to": summary.to,
+        "subject": summary.subject,
+        "date": summary.date,
+        "flags": summary.flags,
+        "seen": is_seen(&summary.flags),
+        "size": summary.size,
+    })
+}
+
+fn is_seen(flags: &[String]) -> bool {
+    flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen"))
+}
+
+#[cfg(test)]
+mod tests;
