@@ -1021,3 +1021,153 @@ async fn conversation_mode_threads_mail_by_references_and_sender() {
         "nothing stored for unreadable mail"
     );
 }
+
+#[tokio::test]
+async fn platform_mailboxes_log_in_with_derived_credentials_and_keep_to_their_domains() {
+    use voxgate_control_api::email::PlatformMail;
+    use voxgate_control_api::email::account::{managed_password, managed_username};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = TestCerts::create(dir.path()).expect("certs");
+    let maildirs = dir.path().join("mail");
+    // The submission server must know the circle's derived login before it starts, and the
+    // login comes from the app's secrets key: make the app first, with the ports chosen.
+    let starttls_port = voxgate_testdata::mail::free_port();
+    let mut email = settings(&certs.ca_pem, 500);
+    email.platform = Some(PlatformMail {
+        domains: vec!["platform.test".to_owned()],
+        smtp: voxgate_mail::Endpoint {
+            host: "127.0.0.1".to_owned(),
+            port: starttls_port,
+            security: voxgate_mail::Security::StartTls,
+        },
+        imap: voxgate_mail::Endpoint {
+            host: "127.0.0.1".to_owned(),
+            port: 1,
+            security: voxgate_mail::Security::Tls,
+        },
+    });
+    let app = App::with_email(support::sqlite().await, email).await;
+    let circle = app
+        .state
+        .store()
+        .circle("a")
+        .await
+        .expect("store")
+        .expect("circle a");
+    let username = managed_username(&circle.id, "platform.test");
+    let password = managed_password(&app.state, &circle.id).expect("derived");
+    assert_eq!(
+        password,
+        managed_password(&app.state, &circle.id).expect("again"),
+        "stable"
+    );
+    let submission = Submission::start_on(
+        dir.path(),
+        &certs,
+        &[(&username, &password)],
+        &maildirs,
+        starttls_port,
+    )
+    .expect("submission server");
+
+    let create = |slug: &str, spec: Value| {
+        let body = json!({"element_type": "email", "slug": slug, "spec": spec}).to_string();
+        let app = &app;
+        async move {
+            app.admin(Method::POST, "/api/a/ops/create", "a", Some(&body))
+                .await
+        }
+    };
+    let op = |slug: &str, op: &str, body: Value| {
+        let uri = format!("/api/a/{slug}/ops/{op}");
+        let app = &app;
+        async move {
+            app.admin(Method::POST, &uri, "a", Some(&body.to_string()))
+                .await
+        }
+    };
+    let mail = json!({"to": "a@x.test", "subject": "From the platform", "text": "t"});
+
+    assert_eq!(
+        create(
+            "own",
+            json!({"address": "desk@platform.test", "stalwart_managed": true})
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let sent = op("own", "send", mail.clone()).await;
+    assert_eq!(ok(&sent)["status"], "sent");
+    let log: Value = serde_json::from_str(&submission.log_entries()[0]).expect("log");
+    assert_eq!(
+        log["auth_user"],
+        username.as_str(),
+        "logged in as the circle"
+    );
+
+    // A custom domain must be verified before a platform mailbox sends from it.
+    assert_eq!(
+        create(
+            "custom",
+            json!({"address": "desk@custom.test", "stalwart_managed": true})
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let refused = op("custom", "send", mail.clone()).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::BAD_REQUEST, "EMAIL_DOMAIN_NOT_VERIFIED")
+    );
+    assert_eq!(submission.log_entries().len(), 1, "nothing sent");
+
+    // A login from a provider of kind email (credential_ref), and the codes around it.
+    assert_eq!(create("ext", json!({"address": "ext@x.test", "smtp_host": "127.0.0.1", "smtp_port": starttls_port, "credential_ref": "prv_missing"})).await.status, StatusCode::CREATED);
+    let missing = op("ext", "send", mail.clone()).await;
+    assert_eq!(missing.code(), "EMAIL_CREDENTIAL_MISSING");
+    let provider = app
+        .admin(
+            Method::POST,
+            "/api/v1/telephony/providers",
+            "a",
+            Some(&json!({"kind": "email", "username": username, "password": password}).to_string()),
+        )
+        .await;
+    assert_eq!(provider.status, StatusCode::CREATED, "{}", provider.body);
+    let id = provider.body["id"].as_str().expect("id");
+    let patched = app
+        .admin(
+            Method::PATCH,
+            "/api/a/ext/ops/update",
+            "a",
+            Some(&json!({"spec": {"credential_ref": id}}).to_string()),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let sent = op("ext", "send", mail.clone()).await;
+    assert_eq!(
+        ok(&sent)["status"],
+        "sent",
+        "the external path needs no verified domain"
+    );
+    assert_eq!(submission.log_entries().len(), 2);
+
+    assert_eq!(
+        create("recv", json!({"address": "recv@x.test"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let cannot = op("recv", "send", mail.clone()).await;
+    assert_eq!(cannot.code(), "EMAIL_NOT_CONFIGURED");
+    app.admin(Method::POST, "/api/a/ext/ops/disable", "a", None)
+        .await;
+    let disabled = op("ext", "send", mail).await;
+    assert_eq!(
+        (disabled.status, disabled.code()),
+        (StatusCode::CONFLICT, "ELEMENT_DISABLED")
+    );
+}

@@ -432,6 +432,7 @@ async fn submit(
 ) -> Result<Value, ApiError> {
     check_enabled(element)?;
     let account = account::resolve(state, element, spec).await?;
+    account.smtp_or_error()?;
     account::check_sender_domain(state, element, &account).await?;
     let circle = &element.circle_id;
     gate_suppressed(state, element, &draft.recipients).await?;

@@ -49,6 +49,22 @@ impl Submission {
         users: &[(&str, &str)],
         maildir_root: &Path,
     ) -> Result<Self, TestdataError> {
+        Self::start_on(dir, certs, users, maildir_root, free_port())
+    }
+
+    /// [`Submission::start`] with the STARTTLS port chosen by the caller (a test that must
+    /// tell its app the address before the server's users are known).
+    ///
+    /// # Errors
+    ///
+    /// As [`Submission::start`].
+    pub fn start_on(
+        dir: &Path,
+        certs: &TestCerts,
+        users: &[(&str, &str)],
+        maildir_root: &Path,
+        starttls_port: u16,
+    ) -> Result<Self, TestdataError> {
         check_aiosmtpd()?;
         let script = script();
         let users_file = dir.join("submission-users");
@@ -58,7 +74,6 @@ impl Submission {
         let log = dir.join("submission-log.jsonl");
         let stderr_path = dir.join("submission.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| io(&stderr_path, e))?;
-        let starttls_port = free_port();
         // Two released ports in a row can be the same one.
         let tls_port = std::iter::repeat_with(free_port)
             .take(20)
