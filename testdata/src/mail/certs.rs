@@ -46,18 +46,52 @@ impl TestCerts {
             path("server.pem"),
         );
         openssl(&[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=voxgate test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", &s(&ca_key),
-            "-out", &s(&ca_pem),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=voxgate test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            &s(&ca_key),
+            "-out",
+            &s(&ca_pem),
         ])?;
         openssl(&[
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
-            &s(&key_pem), "-out", &s(&csr),
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &s(&key_pem),
+            "-out",
+            &s(&csr),
         ])?;
         openssl(&[
-            "x509", "-req", "-in", &s(&csr), "-CA", &s(&ca_pem), "-CAkey", &s(&ca_key),
-            "-CAcreateserial", "-days", "2", "-extfile", &s(&ext), "-out", &s(&cert_pem),
+            "x509",
+            "-req",
+            "-in",
+            &s(&csr),
+            "-CA",
+            &s(&ca_pem),
+            "-CAkey",
+            &s(&ca_key),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &s(&ext),
+            "-out",
+            &s(&cert_pem),
         ])?;
         Ok(Self {
             ca_pem,
@@ -69,18 +103,21 @@ impl TestCerts {
 
 /// Runs `openssl args...`, quietly.
 fn openssl(args: &[&str]) -> Result<(), TestdataError> {
-    let output = Command::new("openssl").args(args).output().map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
-            TestdataError::MissingProgram {
-                program: "openssl".into(),
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                TestdataError::MissingProgram {
+                    program: "openssl".into(),
+                }
+            } else {
+                TestdataError::Io {
+                    path: "openssl".into(),
+                    source,
+                }
             }
-        } else {
-            TestdataError::Io {
-                path: "openssl".into(),
-                source,
-            }
-        }
-    })?;
+        })?;
     if output.status.success() {
         return Ok(());
     }
