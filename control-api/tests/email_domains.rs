@@ -444,8 +444,20 @@ async fn addresses_are_provisioned_listed_and_removed() {
             (&json!(true), &json!(false))
         );
 
-        // Taken, in any circle: an extra address or a primary one.
-        for taken in ["sales@mail.voxgate.test", "desk@a.example"] {
+        // Taken, in any circle: an extra address, a primary one, or one the listener
+        // already routes to another element (its accepted domains).
+        create(
+            &app,
+            "a",
+            "catch",
+            json!({"address": "catch@catch.example", "accepted_domains": ["catchall.example"]}),
+        )
+        .await;
+        for taken in [
+            "sales@mail.voxgate.test",
+            "desk@a.example",
+            "anyone@catchall.example",
+        ] {
             let r = write(&app, "b", "mail", "provision-address", taken).await;
             expect(&r, StatusCode::CONFLICT, "EMAIL_ADDRESS_TAKEN");
         }

@@ -494,6 +494,40 @@ async fn outcomes_and_the_queue_of_due_messages() {
 }
 
 #[tokio::test]
+async fn messages_stuck_in_flight_are_queued_again() {
+    for db in support::both().await {
+        let store = db.store();
+        let email = store.email();
+        let (_, e) = setup(&*store, "a").await;
+        let mut stuck = message(&e, 1_000, "outbound", "sending");
+        stuck.updated_at = 1_000;
+        let mut approved = message(&e, 1_100, "outbound", "approved");
+        approved.updated_at = 1_100;
+        let mut recent = message(&e, 1_200, "outbound", "sending");
+        recent.updated_at = 9_000;
+        let pending = message(&e, 1_300, "outbound", "pending");
+        for m in [&stuck, &approved, &recent, &pending] {
+            email.insert_message(m, b"raw").await.expect("insert");
+        }
+        assert_eq!(
+            email.requeue_stale(5_000).await.expect("requeue"),
+            2,
+            "{}",
+            db.name
+        );
+        let due = email.due_messages(10_000, 10).await.expect("due");
+        assert_eq!(
+            ids(&due),
+            [stuck.id.as_str(), approved.id.as_str()],
+            "{}",
+            db.name
+        );
+        assert_eq!(email.requeue_stale(5_000).await.expect("again"), 0);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn the_daily_cap_holds_under_40_concurrent_sends() {
     for db in support::both().await {
         let store = db.store();

@@ -451,11 +451,23 @@ mod tests {
         assert_eq!(role_of("provision"), Some(Role::Admin));
         assert_eq!(role_of("list-sms"), Some(Role::Read));
         let email = super::schema(ElementType::Email);
+        let email_ops = email["operations"].as_array().expect("operations");
         assert_eq!(
-            email["operations"].as_array().map(Vec::len),
-            Some(COMMON_OPERATIONS.len()),
+            email_ops.len(),
+            COMMON_OPERATIONS.len() + crate::email::ops::OPERATIONS.len(),
             "phone operations are the phone number's own"
         );
+        assert!(!email_ops.iter().any(|op| op["name"] == "send-sms"));
+        let send = email_ops
+            .iter()
+            .find(|op| op["name"] == "send")
+            .expect("send");
+        assert_eq!(send["role"], "execute");
+        assert!(
+            send["input"]["properties"]["attachments"].is_object(),
+            "{send}"
+        );
+        assert_eq!(role_of("add-suppression"), Some(Role::Admin));
         assert_eq!(role_of("update"), Some(Role::Write));
         assert_eq!(role_of("get"), Some(Role::Read));
     }

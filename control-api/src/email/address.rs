@@ -112,6 +112,12 @@ impl AddressList {
             Self::One(text) => text.split(',').filter(|t| !t.trim().is_empty()).collect(),
             Self::Many(list) => list.iter().map(String::as_str).collect(),
         };
+        if texts.len() > MAX_RECIPIENTS {
+            return Err(ApiError::invalid(
+                "EMAIL_TOO_MANY_RECIPIENTS",
+                format!("{field}: at most {MAX_RECIPIENTS} recipients per message"),
+            ));
+        }
         let mut out: Vec<Address> = Vec::with_capacity(texts.len());
         for text in texts {
             let address = Address::parse(field, text)?;

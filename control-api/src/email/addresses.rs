@@ -84,20 +84,26 @@ pub async fn provision(
     }
 }
 
-/// Whether another live email element (any circle) has `address` as its primary.
+/// Whether another live email element (any circle) receives at `address` already: as
+/// its primary, its `from_address`, one of its `accepted_addresses`, or at one of its
+/// `accepted_domains` (the listener's own routing decides).
 async fn another_has_as_primary(
     state: &AppState,
     element: &Element,
     address: &Address,
 ) -> Result<bool, ApiError> {
     let elements = state.store().email().email_elements().await?;
-    Ok(elements.iter().any(|other| {
+    let primary_elsewhere = elements.iter().any(|other| {
         other.id != element.id
             && spec_of(other)
                 .ok()
                 .and_then(|spec| primary(&spec).ok())
                 .is_some_and(|p| p == *address)
-    }))
+    });
+    let routed_elsewhere = super::receive::route(state, address.as_str())
+        .await?
+        .is_some_and(|other| other.id != element.id);
+    Ok(primary_elsewhere || routed_elsewhere)
 }
 
 /// The platform path's domain rule: a platform domain or a verified domain of the circle.

@@ -32,6 +32,9 @@ use crate::store::{Element, EmailMessage, Outcome};
 
 /// How often the worker looks for due messages.
 const POLL: Duration = Duration::from_millis(500);
+/// How long a message may stay `sending` or `approved` before the worker takes it back:
+/// longer than any attempt (connect, TLS, AUTH and DATA each time out well before).
+const STALE: Duration = Duration::from_secs(600);
 
 /// Counts one message against the circle's daily cap; gives the UTC day counted.
 ///
@@ -191,7 +194,10 @@ impl Failure {
         let (code, bounce) = match e {
             MailError::Auth { .. } => ("EMAIL_AUTH_FAILED", None),
             MailError::Permanent { reply, .. } => {
-                let recipient_dead = reply.contains("5.1.") || reply.contains("User unknown");
+                // RFC 3463: 5.1.x is a bad destination address (5.1.1 no such user,
+                // 5.1.2 bad domain, ...); it opens the reply text (after the code).
+                let status = reply.split_whitespace().next().unwrap_or("");
+                let recipient_dead = status.starts_with("5.1.");
                 ("EMAIL_REJECTED", recipient_dead.then(|| reply.clone()))
             }
             MailError::Transient { .. } => ("EMAIL_DEFERRED", None),
@@ -267,10 +273,12 @@ async fn bounce_recipients(
 ) -> Result<(), ApiError> {
     let all: Vec<&String> = message.recipients.all().collect();
     let lower = reply.to_lowercase();
+    // Servers name the refused recipient in angle brackets (`<bob@x.se>: ...`); a bare
+    // substring would take `jimbob@x.se` for `bob@x.se`.
     let named: Vec<&String> = all
         .iter()
         .copied()
-        .filter(|a| lower.contains(a.as_str()))
+        .filter(|a| lower.contains(&format!("<{a}>")))
         .collect();
     let dead = if named.is_empty() && all.len() == 1 {
         all
@@ -295,6 +303,19 @@ async fn bounce_recipients(
 pub async fn run(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
+        // A message left `sending` or `approved` by a crash (or a failed write) goes back
+        // to the queue: mail is sent at least once, like an MTA's queue.
+        let stale = now_ms() - i64::try_from(STALE.as_millis()).unwrap_or(i64::MAX);
+        match state.store().email().requeue_stale(stale).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                messages = n,
+                "email messages stuck in flight were queued again"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "email retry worker cannot requeue stale messages")
+            }
+        }
         match state.store().email().due_messages(now_ms(), 20).await {
             Ok(due) => {
                 for message in due {

@@ -149,7 +149,13 @@ async fn store_all(
     Ok(())
 }
 
-/// One element's copy of a received message.
+/// References looked at when threading (the newest ones): a header section of 256 KiB can
+/// hold thousands, and each costs a query.
+const MAX_REFERENCES: usize = 20;
+
+/// One element's copy of a received message. Once the message is stored, what follows
+/// (the bounce, the contact, the thread) is best effort: failing it must not make the
+/// sender retry and store the message twice.
 async fn receive(
     state: &AppState,
     element: &Element,
@@ -158,105 +164,11 @@ async fn receive(
     raw: &[u8],
 ) -> Result<(), ApiError> {
     let spec = crate::element::email::spec_of(element)?;
-    let now = now_ms();
-    let sender = mail
-        .from
-        .clone()
-        .unwrap_or_else(|| envelope.mail_from.clone())
-        .to_lowercase();
-    let message = EmailMessage {
-        id: new_id("eml"),
-        circle_id: element.circle_id.clone(),
-        element_id: element.id.clone(),
-        direction: "inbound".to_owned(),
-        kind: if mail.bounce.is_some() { "bounce" } else { "received" }.to_owned(),
-        status: "received".to_owned(),
-        message_id: mail
-            .message_id
-            .clone()
-            .unwrap_or_else(|| format!("{}@voxgate.invalid", new_id("nomsgid"))),
-        in_reply_to: mail.in_reply_to.clone(),
-        refs: mail.references.clone(),
-        thread_id: None,
-        sender: sender.clone(),
-        recipients: Recipients {
-            to: mail.to.clone(),
-            cc: mail.cc.clone(),
-            bcc: Vec::new(),
-        },
-        subject: mail.subject.clone(),
-        body_text: mail.text.clone(),
-        body_html: mail.html.clone(),
-        attachments: serde_json::Value::Array(
-            mail.attachments
-                .iter()
-                .map(|a| json!({"index": a.index, "filename": a.filename, "content_type": a.content_type, "size": a.size}))
-                .collect(),
-        ),
-        tracked: false,
-        attempts: 0,
-        next_attempt_at: None,
-        error_code: (!mail.problems.is_empty()).then(|| "EMAIL_MALFORMED".to_owned()),
-        error: (!mail.problems.is_empty()).then(|| mail.problems.join("; ")),
-        reviewed_by: None,
-        created_at: now,
-        updated_at: now,
-        sent_at: None,
-    };
-    let email = state.store().email();
-    email.insert_message(&message, raw).await?;
-    let subject = Subject {
-        element_id: Some(&element.id),
-        message: Some(&message.id),
-        address: Some(&sender),
-    };
-    audit::record(
-        state,
-        &element.circle_id,
-        "received",
-        subject,
-        json!({"subject": message.subject, "rfc_message_id": message.message_id, "bounce": mail.bounce.is_some(), "problems": mail.problems}),
-    )
-    .await?;
-    if let Some(bounce) = &mail.bounce {
-        for failed in bounce.recipients.iter().filter(|r| r.permanent) {
-            let diagnostic = format!(
-                "{} {}{}",
-                failed.status,
-                failed.diagnostic.as_deref().unwrap_or(""),
-                failed
-                    .remote_mta
-                    .as_deref()
-                    .map(|m| format!(" (remote MTA {m})"))
-                    .unwrap_or_default()
-            );
-            let original = match &bounce.original_message_id {
-                Some(id) => email
-                    .messages_by_message_id(&element.circle_id, id)
-                    .await?
-                    .into_iter()
-                    .next()
-                    .map(|m| m.id),
-                None => None,
-            };
-            suppress::bounced(
-                state,
-                &element.circle_id,
-                Some(&element.id),
-                original.as_deref().or(Some(&message.id)),
-                &failed.address,
-                diagnostic.trim(),
-            )
-            .await?;
-        }
-    } else if !mail.auto_submitted && Address::parse("from", &sender).is_ok() {
-        email
-            .know_contact(&element.circle_id, &sender, "inbound", now)
-            .await?;
-    }
+    let message = record_of(element, envelope, mail);
+    state.store().email().insert_message(&message, raw).await?;
     let mut stored = message;
-    if spec.mode == EmailMode::Conversation && mail.bounce.is_none() {
-        stored.thread_id = thread(state, element, &stored).await?;
+    if let Err(e) = after_storing(state, element, &spec, mail, &mut stored).await {
+        tracing::warn!(message = %stored.id, error = %e, "inbound mail stored; its follow-up failed");
     }
     state.events().emit(
         "email.message",
@@ -267,22 +179,198 @@ async fn receive(
     Ok(())
 }
 
-/// Threads a received message into the agent's conversation; gives the thread.
+/// The stored record of a received message.
+fn record_of(element: &Element, envelope: &Envelope, mail: &Inbound) -> EmailMessage {
+    let now = now_ms();
+    let sender = mail
+        .from
+        .clone()
+        .unwrap_or_else(|| envelope.mail_from.clone())
+        .to_lowercase();
+    let attachments = mail
+        .attachments
+        .iter()
+        .map(|a| json!({"index": a.index, "filename": a.filename, "content_type": a.content_type, "size": a.size}))
+        .collect();
+    let problems = (!mail.problems.is_empty()).then(|| mail.problems.join("; "));
+    EmailMessage {
+        id: new_id("eml"),
+        circle_id: element.circle_id.clone(),
+        element_id: element.id.clone(),
+        direction: "inbound".to_owned(),
+        kind: if mail.bounce.is_some() {
+            "bounce"
+        } else {
+            "received"
+        }
+        .to_owned(),
+        status: "received".to_owned(),
+        message_id: mail
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("{}@voxgate.invalid", new_id("nomsgid"))),
+        in_reply_to: mail.in_reply_to.clone(),
+        refs: mail.references.clone(),
+        thread_id: None,
+        sender,
+        recipients: Recipients {
+            to: mail.to.clone(),
+            cc: mail.cc.clone(),
+            bcc: Vec::new(),
+        },
+        subject: mail.subject.clone(),
+        body_text: mail.text.clone(),
+        body_html: mail.html.clone(),
+        attachments: serde_json::Value::Array(attachments),
+        tracked: false,
+        attempts: 0,
+        next_attempt_at: None,
+        error_code: problems.as_ref().map(|_| "EMAIL_MALFORMED".to_owned()),
+        error: problems,
+        reviewed_by: None,
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+    }
+}
+
+/// The audit entry, then the bounce, the contact or the conversation thread.
+async fn after_storing(
+    state: &AppState,
+    element: &Element,
+    spec: &crate::element::email::EmailSpec,
+    mail: &Inbound,
+    message: &mut EmailMessage,
+) -> Result<(), ApiError> {
+    audit::record(
+        state,
+        &element.circle_id,
+        "received",
+        Subject {
+            element_id: Some(&element.id),
+            message: Some(&message.id),
+            address: Some(&message.sender),
+        },
+        json!({"subject": message.subject, "rfc_message_id": message.message_id, "bounce": mail.bounce.is_some(), "problems": mail.problems}),
+    )
+    .await?;
+    if let Some(bounce) = &mail.bounce {
+        return bounced(state, element, bounce).await;
+    }
+    if !mail.auto_submitted && Address::parse("from", &message.sender).is_ok() {
+        state
+            .store()
+            .email()
+            .know_contact(
+                &element.circle_id,
+                &message.sender,
+                "inbound",
+                message.created_at,
+            )
+            .await?;
+    }
+    if spec.mode == EmailMode::Conversation {
+        message.thread_id = thread(state, element, message).await?;
+    }
+    Ok(())
+}
+
+/// A delivery status notification. Anyone can send one, so an address is suppressed only
+/// when the report names a message this circle sent to that very address; other reports
+/// are audited as `bounced` and change nothing.
+async fn bounced(
+    state: &AppState,
+    element: &Element,
+    bounce: &voxgate_mail::inbound::Bounce,
+) -> Result<(), ApiError> {
+    let email = state.store().email();
+    let original = match &bounce.original_message_id {
+        Some(id) => email
+            .messages_by_message_id(&element.circle_id, id)
+            .await?
+            .into_iter()
+            .find(|m| m.direction == "outbound"),
+        None => None,
+    };
+    for failed in bounce.recipients.iter().filter(|r| r.permanent) {
+        let diagnostic = format!(
+            "{} {}{}",
+            failed.status,
+            failed.diagnostic.as_deref().unwrap_or(""),
+            failed
+                .remote_mta
+                .as_deref()
+                .map(|m| format!(" (remote MTA {m})"))
+                .unwrap_or_default()
+        );
+        let address = failed.address.to_lowercase();
+        let ours = original
+            .as_ref()
+            .filter(|m| m.recipients.all().any(|r| *r == address));
+        match ours {
+            Some(message) => {
+                suppress::bounced(
+                    state,
+                    &element.circle_id,
+                    Some(&element.id),
+                    Some(&message.id),
+                    &address,
+                    diagnostic.trim(),
+                )
+                .await?;
+            }
+            None => {
+                audit::record(
+                    state,
+                    &element.circle_id,
+                    "bounced",
+                    Subject {
+                        element_id: Some(&element.id),
+                        message: None,
+                        address: Some(&address),
+                    },
+                    json!({"diagnostic": diagnostic.trim(), "ignored": "the report names no message sent to this address"}),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Threads a received message into the agent's conversation; gives the thread. A reply
+/// joins the thread of the message it names only when it comes from that thread's
+/// contact: Message-IDs are visible to every recipient, so a stranger must not be able to
+/// write into someone else's conversation.
 async fn thread(
     state: &AppState,
     element: &Element,
     message: &EmailMessage,
 ) -> Result<Option<String>, ApiError> {
     let store = state.store();
+    let Ok(contact) = Address::parse("from", &message.sender) else {
+        return Ok(None);
+    };
+    let own_threads: Vec<String> = store
+        .threads_by_contact(&element.circle_id, contact.as_str())
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     let mut thread_id = None;
-    let parents = message.in_reply_to.iter().chain(message.refs.iter().rev());
+    let parents = message
+        .in_reply_to
+        .iter()
+        .chain(message.refs.iter().rev())
+        .take(MAX_REFERENCES);
     for parent in parents {
         let found = store
             .email()
             .messages_by_message_id(&element.circle_id, parent)
             .await?
             .into_iter()
-            .find_map(|m| m.thread_id);
+            .find_map(|m| m.thread_id)
+            .filter(|t| own_threads.contains(t));
         if found.is_some() {
             thread_id = found;
             break;
@@ -292,7 +380,6 @@ async fn thread(
         let Some(agent) = store.agents(&element.circle_id).await?.into_iter().next() else {
             return Ok(None);
         };
-        let contact = Address::parse("from", &message.sender)?;
         thread_id = Some(
             store
                 .thread(

@@ -140,6 +140,7 @@ pub async fn send(
     kind: Kind,
 ) -> Result<Value, ApiError> {
     let spec = crate::element::email::spec_of(element)?;
+    check_enabled(element)?;
     let draft = parse_send(body)?;
     let references = match &draft.in_reply_to {
         Some(parent) => references_of(state, &element.circle_id, parent).await?,
@@ -161,6 +162,7 @@ pub async fn reply(
     body: ReplyMail,
 ) -> Result<Value, ApiError> {
     let spec = crate::element::email::spec_of(element)?;
+    check_enabled(element)?;
     let original = original_of(state, element, &body.message_id).await?;
     let own = account::own_addresses(state, element, &spec).await?;
     let mut to = vec![Address::parse("reply", &original.sender)?];
@@ -189,8 +191,15 @@ pub async fn reply(
     } else {
         format!("Re: {}", original.subject)
     };
-    let mut references = original.refs.clone();
-    references.push(original.message_id.clone());
+    cc.retain(|a| !to.contains(a));
+    // Received ids are whatever the sender wrote: keep the ones that can go in a header.
+    let mut references: Vec<String> = original
+        .refs
+        .iter()
+        .filter_map(|r| message_id("references", r).ok())
+        .collect();
+    let parent = message_id("message_id", &original.message_id).ok();
+    references.extend(parent.clone());
     let draft = Draft {
         recipients: to.iter().chain(&cc).cloned().collect(),
         headers: Recipients {
@@ -202,7 +211,7 @@ pub async fn reply(
         text: body.text,
         html: body.html,
         attachments: attachments(&body.attachments)?,
-        in_reply_to: Some(original.message_id.clone()),
+        in_reply_to: parent,
         references,
         reply_to: None,
     };
@@ -597,19 +606,20 @@ async fn store(
         references: draft.references.clone(),
         list_unsubscribe: None,
     };
-    let tokens = if kind == Kind::Reply {
+    // One unsubscribe link per message: it can only say whom it unsubscribes when the
+    // message has one recipient (a one-click POST carries no address).
+    let single = draft.recipients.len() == 1;
+    let tokens = if kind == Kind::Reply || (!single && kind != Kind::Tracked) {
         Vec::new()
     } else {
         let (tokens, unsubscribe) = track::prepare(state, &mut outgoing, kind == Kind::Tracked);
         // RFC 8058 one-click needs HTTPS; a deployment on plain HTTP (development) sends
         // no List-Unsubscribe rather than a link mail clients must not POST to.
         outgoing.list_unsubscribe =
-            unsubscribe
-                .starts_with("https://")
-                .then_some(ListUnsubscribe {
-                    url: unsubscribe,
-                    mailto: None,
-                });
+            (single && unsubscribe.starts_with("https://")).then_some(ListUnsubscribe {
+                url: unsubscribe,
+                mailto: None,
+            });
         tokens
     };
     let composed = compose(&outgoing).map_err(|e| invalid_message(e.to_string()))?;

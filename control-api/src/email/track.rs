@@ -79,31 +79,37 @@ pub fn prepare(state: &AppState, message: &mut Outgoing, tracked: bool) -> (Vec<
     (tokens, unsubscribe_url)
 }
 
-/// Rewrites every `href` with an `http(s)` URL through `make`, which gives the new URL
-/// and a value to collect.
+/// Links tracked per message; later ones are left as written (each costs a stored token).
+const MAX_TRACKED_LINKS: usize = 500;
+
+/// Rewrites every `href` with an `http(s)` URL (the first [`MAX_TRACKED_LINKS`]) through
+/// `make`, which gives the new URL and a value to collect. One pass over the text.
 fn rewrite_links<T>(html: &str, mut make: impl FnMut(&str) -> (String, T)) -> (String, Vec<T>) {
+    // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `html`.
+    let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len() + 64);
     let mut made = Vec::new();
-    let mut rest = html;
-    while let Some(at) = find_href(rest) {
-        let (before, after) = rest.split_at(at.value_start);
-        out.push_str(before);
-        let Some(end) = after.find(at.quote) else {
-            rest = after;
+    let mut at = 0;
+    while made.len() < MAX_TRACKED_LINKS
+        && let Some(href) = find_href(&lower, at)
+    {
+        let Some(len) = html[href.value_start..].find(href.quote) else {
             break;
         };
-        let url = &after[..end];
-        let lower = url.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
+        let end = href.value_start + len;
+        out.push_str(&html[at..href.value_start]);
+        let url = &html[href.value_start..end];
+        let lower_url = &lower[href.value_start..end];
+        if lower_url.starts_with("http://") || lower_url.starts_with("https://") {
             let (new, value) = make(&decode_entities(url));
             out.push_str(&new);
             made.push(value);
         } else {
             out.push_str(url);
         }
-        rest = &after[end..];
+        at = end;
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     (out, made)
 }
 
@@ -112,12 +118,12 @@ struct Href {
     quote: char,
 }
 
-fn find_href(text: &str) -> Option<Href> {
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
+/// The next `href = "` (or `'`) at or after `from` in lower-cased text.
+fn find_href(lower: &str, from: usize) -> Option<Href> {
+    let bytes = lower.as_bytes();
+    let mut from = from;
     while let Some(found) = lower[from..].find("href") {
         let mut i = from + found + 4;
-        let bytes = lower.as_bytes();
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
         }

@@ -48,7 +48,12 @@ pub(super) fn routes() -> axum::Router<AppState> {
             "/t/unsubscribe/{id}",
             get(unsubscribe_page).post(unsubscribe),
         )
+        // Attachments may be 20 MiB (base64: a third more); axum's default is 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
+
+/// The largest request body of the email routes.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// The element `slug` of the caller's circle, after checking the key may run `operation`
 /// (any element type: each operation checks its own).

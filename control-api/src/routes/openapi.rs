@@ -7,7 +7,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, calls, elements, email_domains, email_mailbox, phone, telephony};
+use super::{agents, calls, elements, email, email_domains, email_mailbox, phone, telephony};
 use crate::state::AppState;
 
 /// The control API's OpenAPI document.
@@ -26,6 +26,10 @@ use crate::state::AppState;
         phone::claim_sandbox, phone::release_sandbox, phone::provision, phone::release,
         phone::configure, phone::test_connection, phone::send_sms, phone::list_sms,
         phone::get_sms, phone::agent_call, phone::call_message, phone::list_calls, phone::get_call, phone::make_call, phone::agent_dial, phone::sip_register_test,
+        email::send_mail, email::reply, email::send_tracked, email::rate_status,
+        email::list_outbox, email::approve_dispatch, email::reject_dispatch,
+        email::list_suppressions, email::add_suppression, email::remove_suppression,
+        email::set_consent, email::list_events, email::list_messages,
         email_mailbox::list_inbox, email_mailbox::get_message, email_mailbox::search,
         email_mailbox::unread_count, email_mailbox::mark_read, email_mailbox::delete_message,
         email_mailbox::list_folders, email_mailbox::create_folder, email_mailbox::move_to_folder,

@@ -254,6 +254,9 @@ pub trait EmailStore: Send + Sync + std::fmt::Debug + 'static {
     /// Queued messages due by `now` (`next_attempt_at` at or before it, or unset), oldest
     /// first by `(created_at, id)`; at most `limit`.
     async fn due_messages(&self, now: Millis, limit: i64) -> StoreResult<Vec<EmailMessage>>;
+    /// Moves messages left `sending` or `approved` since before `before` back to `queued`
+    /// (due at once); gives how many.
+    async fn requeue_stale(&self, before: Millis) -> StoreResult<u64>;
     /// Sets the conversation thread of a message.
     async fn set_thread(&self, id: &str, thread_id: &str) -> StoreResult<()>;
 

@@ -245,6 +245,18 @@ pub(super) async fn due(pool: &AnyPool, now: Millis, limit: i64) -> StoreResult<
     .collect()
 }
 
+/// Messages left in flight (`sending`, `approved`) since before `before`, queued again.
+pub(super) async fn requeue_stale(pool: &AnyPool, before: Millis) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE email_messages SET status = 'queued', next_attempt_at = NULL \
+         WHERE status IN ('sending', 'approved') AND updated_at < $1",
+    )
+    .bind(before)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn set_thread(pool: &AnyPool, id: &str, thread_id: &str) -> StoreResult<()> {
     sqlx::query("UPDATE email_messages SET thread_id = $2 WHERE id = $1")
         .bind(id)

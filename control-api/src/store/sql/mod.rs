@@ -485,6 +485,9 @@ impl EmailStore for SqlStore {
     async fn due_messages(&self, now: Millis, limit: i64) -> StoreResult<Vec<EmailMessage>> {
         email_messages::due(&self.pool, now, limit).await
     }
+    async fn requeue_stale(&self, before: Millis) -> StoreResult<u64> {
+        email_messages::requeue_stale(&self.pool, before).await
+    }
     async fn set_thread(&self, id: &str, thread_id: &str) -> StoreResult<()> {
         email_messages::set_thread(&self.pool, id, thread_id).await
     }
