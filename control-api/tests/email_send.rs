@@ -636,6 +636,39 @@ async fn suppressions_are_admin_only_need_a_reason_and_gate_every_send() {
     assert_eq!(second["suppressions"][0]["address"], "r@x.test");
     let events = rig.events().await;
     assert!(events.contains(&"unsuppressed".to_owned()), "{events:?}");
+    // The whole circle's log is for admins; paging walks it without repeats.
+    let reader = rig
+        .op(
+            Role::Read,
+            Method::GET,
+            "list-events?circle_wide=true",
+            None,
+        )
+        .await;
+    assert_eq!(reader.code(), "AUTH_FORBIDDEN");
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let query = match &token {
+            Some(t) => format!("list-events?circle_wide=true&limit=3&page_token={t}"),
+            None => "list-events?circle_wide=true&limit=3".to_owned(),
+        };
+        let page = ok(&rig.get(&query).await).clone();
+        for e in page["events"].as_array().expect("events") {
+            seen.push(e["id"].as_str().expect("id").to_owned());
+        }
+        match page["next_page_token"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    let all = ok(&rig.get("list-events?limit=100").await).clone();
+    assert_eq!(seen.len(), all["events"].as_array().map_or(0, Vec::len));
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no repeats across pages");
+    let bad = rig.get("list-events?kind=nonsense").await;
+    assert_eq!(bad.code(), "INVALID_QUERY");
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ struct Rig {
     key: String,
     http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 impl Rig {
@@ -58,7 +58,7 @@ impl Rig {
                 .enable_all()
                 .build()
                 .expect("runtime"),
-            _data: data,
+            data,
         }
     }
 
@@ -136,6 +136,26 @@ fn mail_sent_to_the_listener_lands_on_its_element() {
     let (sent, transcript) = rig.swaks("desk@voxgate.test", &["--data", broken]);
     assert!(sent, "{transcript}");
 
+    // A 300 KiB header section is refused (554) and stored nowhere; bad encodings are
+    // stored with their problems; the listener serves on after each.
+    let huge = rig.data.path().join("huge.eml");
+    let filler = "X".repeat(990);
+    let mut text = String::from("Subject: Huge\r\n");
+    for i in 0..310 {
+        text.push_str(&format!("X-Filler-{i}: {filler}\r\n"));
+    }
+    text.push_str("\r\nbody\r\n");
+    std::fs::write(&huge, text).expect("huge");
+    let (sent, transcript) = rig.swaks(
+        "desk@voxgate.test",
+        &["--data", &huge.display().to_string()],
+    );
+    assert!(!sent && transcript.contains("554 5.6.0"), "{transcript}");
+    let garbled = "Subject: =?x-unknown-charset?B?!!!?=\r\nContent-Type: text/plain; charset=x-nonsense\r\n\
+                   Content-Transfer-Encoding: base64\r\n\r\n%%% not base64 %%%\r\n";
+    let (sent, transcript) = rig.swaks("desk@voxgate.test", &["--data", garbled]);
+    assert!(sent, "{transcript}");
+
     let (status, page) = rig.call(
         reqwest::Method::GET,
         "/api/default/desk/ops/list-messages?direction=inbound",
@@ -143,7 +163,7 @@ fn mail_sent_to_the_listener_lands_on_its_element() {
     );
     assert_eq!(status, 200, "{page}");
     let messages = page["messages"].as_array().expect("messages");
-    assert_eq!(messages.len(), 3, "{page}");
+    assert_eq!(messages.len(), 4, "{page}");
     let first = messages
         .iter()
         .find(|m| m["subject"] == "Call me back")
@@ -161,6 +181,15 @@ fn mail_sent_to_the_listener_lands_on_its_element() {
         .find(|m| m["subject"] == "Broken")
         .expect("broken mail");
     assert_eq!(broken["error_code"], "EMAIL_MALFORMED", "{broken}");
+    let garbled = messages
+        .iter()
+        .find(|m| {
+            m["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("x-nonsense"))
+        })
+        .expect("the mail with bad encodings");
+    assert_eq!(garbled["error_code"], "EMAIL_MALFORMED", "{garbled}");
     let (_, events) = rig.call(
         reqwest::Method::GET,
         "/api/default/desk/ops/list-events?kind=received",
@@ -168,7 +197,7 @@ fn mail_sent_to_the_listener_lands_on_its_element() {
     );
     assert_eq!(
         events["events"].as_array().map(Vec::len),
-        Some(3),
+        Some(4),
         "{events}"
     );
 }
