@@ -23,7 +23,7 @@ mod session;
 
 pub use driver::serve;
 pub use reply::Reply;
-pub use session::{MAX_COMMAND_LINE, MAX_ERRORS, Output, Session};
+pub use session::{MAX_COMMAND_LINE, MAX_ERRORS, MAX_REFUSED_RECIPIENTS, Output, Session};
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -42,6 +42,11 @@ pub const MAX_COMMAND_LINE: usize = 512;
 /// server close after repeated errors; ten is generous for a human typing by hand).
 pub const MAX_ERRORS: usize = 10;
 
+/// Refused recipients a session may try before it is closed: a sender walking through
+/// guessed addresses (directory harvesting) is cut off, while a real relay with a few
+/// stale addresses is not.
+pub const MAX_REFUSED_RECIPIENTS: usize = 20;
+
 /// What the session wants done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
@@ -94,6 +99,7 @@ pub struct Session {
     /// Inside a command line longer than [`MAX_COMMAND_LINE`], dropping it to its end.
     discarding: bool,
     errors: usize,
+    refused_recipients: usize,
     outputs: VecDeque<Output>,
 }
 
@@ -114,6 +120,7 @@ impl Session {
             consumed: 0,
             discarding: false,
             errors: 0,
+            refused_recipients: 0,
             outputs: VecDeque::from([Output::Reply(Reply::plain(220, &greeting))]),
         }
     }
@@ -159,6 +166,14 @@ impl Session {
             }
             Verdict::Reject { code, status, text } => {
                 self.reply(Reply::refusal(code, &status, &text));
+                self.refused_recipients += 1;
+                if self.refused_recipients >= MAX_REFUSED_RECIPIENTS {
+                    self.close(Reply::new(
+                        421,
+                        "4.7.0",
+                        "Too many unknown recipients, closing connection",
+                    ));
+                }
             }
         }
         self.advance();

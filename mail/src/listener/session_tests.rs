@@ -245,3 +245,28 @@ fn a_large_pipelined_burst() {
     assert_eq!(got.codes.len(), 50_001);
     assert!(got.codes[1..].iter().all(|&c| c == 250));
 }
+
+#[test]
+fn a_sender_guessing_addresses_is_cut_off() {
+    let guesses: Vec<u8> = (0..MAX_REFUSED_RECIPIENTS + 5)
+        .flat_map(|i| format!("RCPT TO:<guess{i}@elsewhere.test>\r\n").into_bytes())
+        .collect();
+    let got = converse(
+        &config(),
+        &[b"EHLO c\r\nMAIL FROM:<a@b.test>\r\n", &guesses],
+    );
+    let refused = got.codes.iter().filter(|c| **c == 550).count();
+    assert_eq!(refused, MAX_REFUSED_RECIPIENTS, "{:?}", got.codes);
+    assert_eq!(got.codes.last(), Some(&421));
+    assert!(got.closed);
+    // A few stale addresses among good ones are fine.
+    let got = converse(
+        &config(),
+        &[
+            ENVELOPE,
+            b"RCPT TO:<old@elsewhere.test>\r\nRCPT TO:<y@voxgate.test>\r\n",
+        ],
+    );
+    assert_eq!(got.codes[got.codes.len() - 2..], [550, 250]);
+    assert!(!got.closed);
+}
