@@ -487,6 +487,40 @@ async fn a_silent_client_is_timed_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_dripping_commands_is_cut_off_at_the_session_deadline() {
+    let server = Server::start(ListenerConfig {
+        idle_timeout: Duration::from_millis(400),
+        max_session: Duration::from_millis(900),
+        ..config()
+    })
+    .await;
+    let mut client = Raw::connect(server.addr).await;
+    client.reply().await;
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    // A NOOP every 150 ms never lets the idle timeout fire; the deadline still does.
+    while started.elapsed() < Duration::from_secs(5) {
+        client.send(b"NOOP\r\n").await;
+        match client.reply().await {
+            Some(reply) if reply.starts_with("250") => {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            Some(reply) => {
+                last = reply;
+                break;
+            }
+            None => break,
+        }
+    }
+    assert!(last.starts_with("421 4.4.2"), "{last:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut off near the deadline"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_tells_idle_clients_and_stops_accepting() {
     let server = Server::start(config()).await;
     let addr = server.addr;

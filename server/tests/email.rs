@@ -144,13 +144,16 @@ fn mail_sent_to_the_listener_lands_on_its_element() {
     for i in 0..310 {
         text.push_str(&format!("X-Filler-{i}: {filler}\r\n"));
     }
-    text.push_str("\r\nbody\r\n");
+    text.push_str("\r\nbody");
     std::fs::write(&huge, text).expect("huge");
     let (sent, transcript) = rig.swaks(
         "desk@voxgate.test",
-        &["--data", &huge.display().to_string()],
+        &["--data", &format!("@{}", huge.display())],
     );
-    assert!(!sent && transcript.contains("554 5.6.0"), "{transcript}");
+    assert!(
+        !sent && transcript.contains("554 5.6.0") && transcript.contains("header"),
+        "{transcript}"
+    );
     let garbled = "Subject: =?x-unknown-charset?B?!!!?=\r\nContent-Type: text/plain; charset=x-nonsense\r\n\
                    Content-Transfer-Encoding: base64\r\n\r\n%%% not base64 %%%\r\n";
     let (sent, transcript) = rig.swaks("desk@voxgate.test", &["--data", garbled]);

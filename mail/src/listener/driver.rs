@@ -65,6 +65,7 @@ pub async fn serve(
                             stream,
                             session: Session::new(&config, peer),
                             idle_timeout: config.idle_timeout,
+                            deadline: tokio::time::Instant::now() + config.max_session,
                             delivery: Arc::clone(&delivery),
                             _permit: permit,
                         };
@@ -107,6 +108,9 @@ struct Connection {
     stream: TcpStream,
     session: Session,
     idle_timeout: Duration,
+    /// When the session ends however busy it is: a client dripping a byte just inside
+    /// the idle timeout cannot hold a slot for ever.
+    deadline: tokio::time::Instant,
     delivery: Arc<dyn Delivery>,
     /// Held for the connection's life: its slot under `max_connections`.
     _permit: OwnedSemaphorePermit,
@@ -134,8 +138,11 @@ impl Connection {
             if stopping && self.session.handle_shutdown() {
                 continue;
             }
+            let left = self
+                .deadline
+                .saturating_duration_since(tokio::time::Instant::now());
             tokio::select! {
-                read = timeout(self.idle_timeout, self.stream.read(&mut buf)) => match read {
+                read = timeout(self.idle_timeout.min(left), self.stream.read(&mut buf)) => match read {
                     Err(_) => self.session.handle_idle_timeout(),
                     Ok(Ok(0)) => return Ok(()),
                     Ok(Ok(n)) => self.session.handle_input(&buf[..n]),

@@ -41,6 +41,9 @@ pub struct ListenerConfig {
     pub idle_timeout: Duration,
     /// Connections served at once; more are told `421` and closed. Default 256.
     pub max_connections: usize,
+    /// The longest a session may last, busy or not (then `421`). Default 30 minutes:
+    /// 25 MiB at 20 KB/s.
+    pub max_session: Duration,
 }
 
 impl Default for ListenerConfig {
@@ -51,6 +54,7 @@ impl Default for ListenerConfig {
             max_recipients: 100,
             idle_timeout: Duration::from_secs(300),
             max_connections: 256,
+            max_session: Duration::from_secs(1800),
         }
     }
 }
