@@ -1247,3 +1247,48 @@ async fn platform_mailboxes_log_in_with_derived_credentials_and_keep_to_their_do
         (StatusCode::CONFLICT, "ELEMENT_DISABLED")
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_retried_and_a_tls_mismatch_fails() {
+    let rig = Rig::new(500, json!({})).await;
+    let closed = voxgate_testdata::mail::free_port();
+    let update = |spec: Value| {
+        let body = json!({"spec": spec}).to_string();
+        let app = &rig.app;
+        async move {
+            let r = app
+                .admin(Method::PATCH, "/api/a/mail/ops/update", "a", Some(&body))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    };
+    let mail = json!({"to": "a@x.test", "subject": "s", "text": "t"});
+
+    update(json!({"smtp_port": closed})).await;
+    let queued = ok(&rig.post("send", mail.clone()).await).clone();
+    assert_eq!(
+        (
+            queued["status"].as_str(),
+            queued["error_code"].as_str(),
+            queued["attempts"].as_i64()
+        ),
+        (Some("queued"), Some("EMAIL_UNREACHABLE"), Some(1)),
+        "{queued}"
+    );
+    let tested = rig.get("test-connection").await;
+    assert_eq!(
+        (tested.status, tested.code()),
+        (StatusCode::BAD_GATEWAY, "EMAIL_UNREACHABLE")
+    );
+    assert_eq!(tested.body["error"]["retryable"], true);
+
+    // Implicit TLS against the plain STARTTLS port: the handshake fails, for good.
+    update(json!({"smtp_port": rig.submission.starttls_port, "smtp_security": "tls"})).await;
+    let failed = ok(&rig.post("send", mail).await).clone();
+    assert_eq!(
+        (failed["status"].as_str(), failed["error_code"].as_str()),
+        (Some("failed"), Some("EMAIL_TLS_FAILED")),
+        "{failed}"
+    );
+    assert!(rig.submission.log_entries().is_empty());
+}
