@@ -14,7 +14,7 @@
 //! 7. the circle's daily cap, counted atomically per message when it is dispatched
 //!    (`EMAIL_DAILY_CAP_REACHED`, 429).
 //!
-//! Submodules: [`draft`] reads and checks what the client sent, `gates` holds the policy
+//! Submodules: `draft` reads and checks what the client sent, `gates` holds the policy
 //! checks, `stored` composes and stores the message.
 
 mod draft;
