@@ -112,6 +112,20 @@ impl AppState {
         Arc::clone(&self.inner.store)
     }
 
+    /// The user name and opened password of provider `id` of circle `circle_id`; `None`
+    /// when the circle has no such provider. 503 `SECRETS_UNAVAILABLE` without the key.
+    pub async fn provider_login(
+        &self,
+        circle_id: &str,
+        id: &str,
+    ) -> Result<Option<(String, crate::secrets::Secret)>, ApiError> {
+        let Some(provider) = self.store().provider(circle_id, id).await? else {
+            return Ok(None);
+        };
+        let password = self.sealer()?.open(&provider.id, &provider.sealed_secret)?;
+        Ok(Some((provider.username, password)))
+    }
+
     /// The sealer, or 503 `SECRETS_UNAVAILABLE`.
     pub fn sealer(&self) -> Result<&Sealer, ApiError> {
         self.inner

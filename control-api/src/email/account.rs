@@ -164,16 +164,12 @@ async fn login_of(
                     ),
                 )
             };
-            let provider = state
-                .store()
-                .provider(&element.circle_id, id)
+            let (username, password) = state
+                .provider_login(&element.circle_id, id)
                 .await?
                 .ok_or_else(missing)?;
-            let password = state
-                .sealer()?
-                .open(&provider.id, &provider.sealed_secret)?;
             Ok(Login {
-                username: provider.username,
+                username,
                 password: password.expose().to_owned(),
             })
         }

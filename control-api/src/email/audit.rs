@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::e164::clip;
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms, rfc3339};
-use crate::phone::page::{decode_token, encode_token};
+use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
 use crate::store::EmailEvent;
 
@@ -132,13 +132,7 @@ pub async fn list(
     element_id: Option<&str>,
     query: &EventsQuery,
 ) -> Result<Value, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            "INVALID_QUERY",
-            format!("limit must be 1 to 100, not {limit}"),
-        ));
-    }
+    let limit = check_limit(query.limit)?;
     if let Some(kind) = query.kind.as_deref()
         && !KINDS.contains(&kind)
     {
@@ -159,18 +153,9 @@ pub async fn list(
             limit + 1,
         )
         .await?;
-    let more = events.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let page: Vec<&EmailEvent> = events
-        .iter()
-        .take(events.len().min(limit as usize))
-        .collect();
-    let next = if more {
-        page.last().map(|e| encode_token(e.created_at, &e.id))
-    } else {
-        None
-    };
+    let (page, next) = cut(events, limit, |e| encode_token(e.created_at, &e.id));
     Ok(json!({
-        "events": page.iter().map(|e| view(e)).collect::<Vec<_>>(),
+        "events": page.iter().map(view).collect::<Vec<_>>(),
         "next_page_token": next,
     }))
 }

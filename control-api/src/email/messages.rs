@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::deliver::view;
 use crate::error::ApiError;
-use crate::phone::page::{decode_token, encode_token};
+use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
 use crate::store::{Element, MessageFilter};
 
@@ -30,13 +30,7 @@ pub async fn list(
     element: &Element,
     query: &MessagesQuery,
 ) -> Result<Value, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            "INVALID_QUERY",
-            format!("limit must be 1 to 100, not {limit}"),
-        ));
-    }
+    let limit = check_limit(query.limit)?;
     let direction = match query.direction.as_deref() {
         None => None,
         Some(d @ ("inbound" | "outbound")) => Some(d.to_owned()),
@@ -58,18 +52,12 @@ pub async fn list(
         status: query.status.clone(),
         before: query.page_token.as_deref().map(decode_token).transpose()?,
     };
-    let mut rows = state
+    let rows = state
         .store()
         .email()
         .messages(&element.id, &filter, limit + 1)
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|m| encode_token(m.created_at, &m.id))
-    } else {
-        None
-    };
+    let (rows, next) = cut(rows, limit, |m| encode_token(m.created_at, &m.id));
     Ok(json!({
         "messages": rows.iter().map(view).collect::<Vec<_>>(),
         "next_page_token": next,

@@ -12,7 +12,7 @@ use super::deliver;
 use crate::error::ApiError;
 use crate::ids::now_ms;
 use crate::phone::check_enabled;
-use crate::phone::page::{decode_token, encode_token};
+use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
 use crate::store::{Element, EmailMessage, MessageFilter};
 
@@ -44,13 +44,7 @@ pub async fn list(
     element: &Element,
     query: &OutboxQuery,
 ) -> Result<Value, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            "INVALID_QUERY",
-            format!("limit must be 1 to 100, not {limit}"),
-        ));
-    }
+    let limit = check_limit(query.limit)?;
     let status = match query.status.as_deref().unwrap_or("pending") {
         "all" => None,
         s @ ("pending" | "approved" | "rejected" | "sent" | "failed" | "queued" | "sending") => {
@@ -71,18 +65,12 @@ pub async fn list(
         status,
         before: query.page_token.as_deref().map(decode_token).transpose()?,
     };
-    let mut rows = state
+    let rows = state
         .store()
         .email()
         .messages(&element.id, &filter, limit + 1)
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|m| encode_token(m.created_at, &m.id))
-    } else {
-        None
-    };
+    let (rows, next) = cut(rows, limit, |m| encode_token(m.created_at, &m.id));
     Ok(json!({
         "messages": rows.iter().map(deliver::view).collect::<Vec<_>>(),
         "next_page_token": next,
@@ -117,6 +105,54 @@ fn invalid_state(message: &EmailMessage, wanted: &str) -> ApiError {
     )
 }
 
+/// Moves a pending draft to `to` for the reviewer `key_id`; 409 when it is not pending
+/// (so a repeated approval never sends twice).
+async fn take_pending(
+    state: &AppState,
+    element: &Element,
+    key_id: &str,
+    review: &Review,
+    to: &str,
+) -> Result<EmailMessage, ApiError> {
+    if let Some(reason) = &review.reason {
+        crate::routes::plain_text("INVALID_BODY", "reason", reason, 500)?;
+    }
+    let message = draft(state, element, &review.message_id).await?;
+    let moved = state
+        .store()
+        .email()
+        .transition(&message.id, &["pending"], to, Some(key_id), now_ms())
+        .await?;
+    if moved {
+        return Ok(message);
+    }
+    let now = draft(state, element, &review.message_id).await?;
+    Err(invalid_state(&now, "pending"))
+}
+
+/// The audit entry of a review (`approved` or `rejected`).
+async fn audit_review(
+    state: &AppState,
+    element: &Element,
+    message: &EmailMessage,
+    kind: &'static str,
+    key_id: &str,
+    review: &Review,
+) -> Result<(), ApiError> {
+    audit::record(
+        state,
+        &element.circle_id,
+        kind,
+        Subject {
+            element_id: Some(&element.id),
+            message: Some(&message.id),
+            address: None,
+        },
+        json!({"by": key_id, "reason": review.reason}),
+    )
+    .await
+}
+
 /// `approve_dispatch`: pending -> approved, counted against the cap, then submitted.
 pub async fn approve(
     state: &AppState,
@@ -125,40 +161,17 @@ pub async fn approve(
     review: &Review,
 ) -> Result<Value, ApiError> {
     check_enabled(element)?;
-    let message = draft(state, element, &review.message_id).await?;
-    let email = state.store().email();
-    if !email
-        .transition(
-            &message.id,
-            &["pending"],
-            "approved",
-            Some(key_id),
-            now_ms(),
-        )
-        .await?
-    {
-        let now = draft(state, element, &review.message_id).await?;
-        return Err(invalid_state(&now, "pending"));
-    }
+    let message = take_pending(state, element, key_id, review, "approved").await?;
     if let Err(e) = deliver::count(state, element).await {
         // Over the cap: back to pending, to be approved another day.
-        email
+        state
+            .store()
+            .email()
             .transition(&message.id, &["approved"], "pending", None, now_ms())
             .await?;
         return Err(e);
     }
-    audit::record(
-        state,
-        &element.circle_id,
-        "approved",
-        Subject {
-            element_id: Some(&element.id),
-            message: Some(&message.id),
-            address: None,
-        },
-        json!({"by": key_id, "reason": review.reason}),
-    )
-    .await?;
+    audit_review(state, element, &message, "approved", key_id, review).await?;
     let approved = draft(state, element, &message.id).await?;
     let sent = deliver::dispatch(state, approved).await?;
     Ok(deliver::view(&sent))
@@ -171,37 +184,8 @@ pub async fn reject(
     key_id: &str,
     review: &Review,
 ) -> Result<Value, ApiError> {
-    let message = draft(state, element, &review.message_id).await?;
-    if let Some(reason) = &review.reason {
-        crate::routes::plain_text("INVALID_BODY", "reason", reason, 500)?;
-    }
-    if !state
-        .store()
-        .email()
-        .transition(
-            &message.id,
-            &["pending"],
-            "rejected",
-            Some(key_id),
-            now_ms(),
-        )
-        .await?
-    {
-        let now = draft(state, element, &review.message_id).await?;
-        return Err(invalid_state(&now, "pending"));
-    }
-    audit::record(
-        state,
-        &element.circle_id,
-        "rejected",
-        Subject {
-            element_id: Some(&element.id),
-            message: Some(&message.id),
-            address: None,
-        },
-        json!({"by": key_id, "reason": review.reason}),
-    )
-    .await?;
+    let message = take_pending(state, element, key_id, review, "rejected").await?;
+    audit_review(state, element, &message, "rejected", key_id, review).await?;
     let rejected = draft(state, element, &message.id).await?;
     Ok(deliver::view(&rejected))
 }

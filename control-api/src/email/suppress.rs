@@ -11,6 +11,7 @@ use super::audit::{self, Subject};
 use crate::e164::clip;
 use crate::error::ApiError;
 use crate::ids::now_ms;
+use crate::phone::page::{check_limit, cut};
 use crate::routes::plain_text;
 use crate::state::AppState;
 use crate::store::{Contact, Element, Suppression};
@@ -65,24 +66,14 @@ pub async fn list(
     element: &Element,
     query: &SuppressionsQuery,
 ) -> Result<Value, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            "INVALID_QUERY",
-            format!("limit must be 1 to 100, not {limit}"),
-        ));
-    }
+    let limit = check_limit(query.limit)?;
     let after = query.after.as_deref().map(str::to_lowercase);
-    let mut rows = state
+    let rows = state
         .store()
         .email()
         .suppressions(&element.circle_id, after.as_deref(), limit + 1)
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|s| s.address.clone()))
-        .flatten();
+    let (rows, next) = cut(rows, limit, |s| s.address.clone());
     Ok(json!({"suppressions": rows, "next_after": next}))
 }
 

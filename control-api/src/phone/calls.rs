@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::page::{PageQuery, encode_token};
+use super::page::{PageQuery, cut, encode_token};
 use super::{check_enabled, client_for, spec_of};
 use crate::carrier::webhook::Hangup;
 use crate::carrier::{Doing, ElksClient, NewCall};
@@ -48,8 +48,7 @@ pub async fn list(
         }
     });
     let before = page.cursor.as_ref().map(|(at, id)| (*at, id.as_str()));
-    let limit = usize::try_from(page.limit).unwrap_or(50);
-    let mut rows = state
+    let rows = state
         .store()
         .calls_page(
             &element.circle_id,
@@ -59,11 +58,7 @@ pub async fn list(
             page.limit + 1,
         )
         .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next = more
-        .then(|| rows.last().map(|c| encode_token(c.started_at, &c.id)))
-        .flatten();
+    let (rows, next) = cut(rows, page.limit, |c| encode_token(c.started_at, &c.id));
     let items: Vec<CallView> = rows.into_iter().map(|c| CallView::new(c, None)).collect();
     Ok(json!({"items": items, "next_page_token": next}))
 }

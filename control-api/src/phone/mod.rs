@@ -155,20 +155,13 @@ pub(crate) async fn client_for(
         )
     };
     let id = spec.credential_ref.as_deref().ok_or_else(missing)?;
-    let provider = state
-        .store()
-        .provider(&element.circle_id, id)
+    let (username, password) = state
+        .provider_login(&element.circle_id, id)
         .await?
         .ok_or_else(missing)?;
-    let password = state
-        .sealer()?
-        .open(&provider.id, &provider.sealed_secret)?;
     Ok(ElksClient::new(
         &spec.carrier_api_url,
-        Credentials {
-            username: provider.username,
-            password,
-        },
+        Credentials { username, password },
         retry_of(spec),
     ))
 }

@@ -35,13 +35,7 @@ pub struct PageQuery {
 impl PageQuery {
     /// The checked limit, direction and cursor.
     pub(crate) fn check(&self) -> Result<Page<'_>, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::invalid(
-                "INVALID_QUERY",
-                format!("limit must be 1 to 100, not {limit}"),
-            ));
-        }
+        let limit = check_limit(self.limit)?;
         let direction = match self.direction.as_deref() {
             None => None,
             Some(d @ ("incoming" | "outgoing")) => Some(d),
@@ -62,6 +56,33 @@ impl PageQuery {
             cursor,
         })
     }
+}
+
+/// The `limit` of a listing: 1-100, default 50; `INVALID_QUERY` otherwise.
+pub(crate) fn check_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if (1..=100).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid(
+            "INVALID_QUERY",
+            format!("limit must be 1 to 100, not {limit}"),
+        ))
+    }
+}
+
+/// A page out of `rows` read with `limit + 1`: at most `limit` rows and, when there were
+/// more, the cursor of the next page (`next` of the last row kept).
+pub(crate) fn cut<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    next: impl FnOnce(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let token = if more { rows.last().map(next) } else { None };
+    (rows, token)
 }
 
 /// A page token: base64url of `{created_at}:{id}` of the last item shown.

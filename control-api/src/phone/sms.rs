@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::page::{PageQuery, encode_token};
+use super::page::{PageQuery, cut, encode_token};
 use super::segments::{self, Encoding};
 use super::{check_enabled, client_for, spec_of};
 use crate::carrier::{Doing, ElksClient, Failure, ListQuery, NewSms, time};
@@ -450,15 +450,11 @@ pub async fn list(
     let page = query.check()?;
     let limit = page.limit;
     let before = page.cursor.as_ref().map(|(at, id)| (*at, id.as_str()));
-    let mut rows = state
+    let rows = state
         .store()
         .sms_page(&element.id, page.direction, before, limit + 1)
         .await?;
-    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next = more
-        .then(|| rows.last().map(|r| encode_token(r.created_at, &r.id)))
-        .flatten();
+    let (rows, next) = cut(rows, limit, |r| encode_token(r.created_at, &r.id));
     let items: Vec<SmsView> = rows.into_iter().map(SmsView::from).collect();
     Ok(json!({"items": items, "next_page_token": next}))
 }

@@ -76,7 +76,7 @@ pub(crate) struct VersionQuery {
 }
 
 /// The element `slug` of `circle`, after checking the key may run `operation` there.
-async fn load(
+pub(super) async fn load(
     state: &AppState,
     caller: &Caller,
     circle: &str,

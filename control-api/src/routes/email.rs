@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use super::{Body, Path, Query};
 use crate::auth::Caller;
-use crate::element::role_of;
 use crate::email::audit::{self, EventsQuery};
 use crate::email::outbox::{self, OutboxQuery, Review};
 use crate::email::send::{self, Kind, ReplyMail, SendMail};
@@ -55,31 +54,6 @@ pub(super) fn routes() -> axum::Router<AppState> {
 /// The largest request body of the email routes.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// The element `slug` of the caller's circle, after checking the key may run `operation`
-/// (any element type: each operation checks its own).
-pub(super) async fn load(
-    state: &AppState,
-    caller: &Caller,
-    circle: &str,
-    slug: &str,
-    operation: &str,
-) -> Result<Element, ApiError> {
-    caller.may(
-        circle,
-        role_of(operation).unwrap_or(crate::auth::Role::Admin),
-    )?;
-    state
-        .store()
-        .element(&caller.circle.id, slug)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "ELEMENT_NOT_FOUND",
-                format!("no element {:?} in this circle", crate::e164::clip(slug)),
-            )
-        })
-}
-
 /// An email element `slug`, after the role check.
 pub(super) async fn load_email(
     state: &AppState,
@@ -88,7 +62,7 @@ pub(super) async fn load_email(
     slug: &str,
     operation: &str,
 ) -> Result<Element, ApiError> {
-    let element = load(state, caller, circle, slug, operation).await?;
+    let element = super::elements::load(state, caller, circle, slug, operation).await?;
     crate::element::email::spec_of(&element)?;
     Ok(element)
 }

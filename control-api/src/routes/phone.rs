@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use super::{Body, Path, Query};
 use crate::auth::Caller;
-use crate::element::role_of;
 use crate::error::{ApiError, ErrorBody};
 use crate::phone::page::PageQuery;
 use crate::phone::sms::{GetSms, SendSms, Sent, SmsView};
@@ -57,20 +56,7 @@ async fn load(
     slug: &str,
     operation: &str,
 ) -> Result<Element, ApiError> {
-    caller.may(
-        circle,
-        role_of(operation).unwrap_or(crate::auth::Role::Admin),
-    )?;
-    let element = state
-        .store()
-        .element(&caller.circle.id, slug)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "ELEMENT_NOT_FOUND",
-                format!("no element {:?} in this circle", crate::e164::clip(slug)),
-            )
-        })?;
+    let element = super::elements::load(state, caller, circle, slug, operation).await?;
     crate::phone::spec_of(&element)?;
     Ok(element)
 }
@@ -161,7 +147,7 @@ pub(crate) async fn test_connection(
     Path((circle, slug)): Slug,
 ) -> Result<Json<Value>, ApiError> {
     // Phone numbers and mailboxes share the operation's name (and path).
-    let element = super::email::load(&state, &caller, &circle, &slug, "test-connection").await?;
+    let element = super::elements::load(&state, &caller, &circle, &slug, "test-connection").await?;
     if element.element_type == crate::element::ElementType::Email.as_str() {
         return crate::email::connection::test(&state, &element)
             .await

@@ -255,42 +255,6 @@ pub(super) async fn events(
 
 // --- daily counts ---
 
-/// Counts one send of `circle_id` on `day` unless `cap` are counted already; false at the
-/// cap. One statement, so concurrent sends cannot overshoot (as the sandbox SMS cap).
-pub(super) async fn count_send(
-    pool: &AnyPool,
-    circle_id: &str,
-    day: &str,
-    cap: i64,
-) -> StoreResult<bool> {
-    if cap <= 0 {
-        return Ok(false);
-    }
-    let row = sqlx::query(
-        "INSERT INTO email_days (circle_id, day, sent) VALUES ($1, $2, 1) \
-         ON CONFLICT (circle_id, day) DO UPDATE SET sent = email_days.sent + 1 \
-         WHERE email_days.sent < $3 RETURNING sent",
-    )
-    .bind(circle_id)
-    .bind(day)
-    .bind(cap)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.is_some())
-}
-
-/// Gives back one counted send (it never reached the server); never below zero.
-pub(super) async fn refund_send(pool: &AnyPool, circle_id: &str, day: &str) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE email_days SET sent = sent - 1 WHERE circle_id = $1 AND day = $2 AND sent > 0",
-    )
-    .bind(circle_id)
-    .bind(day)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 pub(super) async fn sends_on(pool: &AnyPool, circle_id: &str, day: &str) -> StoreResult<i64> {
     Ok(
         sqlx::query("SELECT sent FROM email_days WHERE circle_id = $1 AND day = $2")

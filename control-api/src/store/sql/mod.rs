@@ -11,6 +11,7 @@ mod agents;
 mod audio;
 mod calls;
 mod circles;
+mod day_caps;
 mod elements;
 mod email_compliance;
 mod email_domains;
@@ -23,6 +24,7 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use day_caps::DayCap;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
@@ -413,10 +415,10 @@ impl Store for SqlStore {
         phone::release_sandbox(&self.pool, element_id).await
     }
     async fn count_sandbox_sms(&self, circle_id: &str, day: &str, cap: i64) -> StoreResult<bool> {
-        phone::count_sandbox_sms(&self.pool, circle_id, day, cap).await
+        day_caps::count(&self.pool, DayCap::SandboxSms, circle_id, day, cap).await
     }
     async fn refund_sandbox_sms(&self, circle_id: &str, day: &str) -> StoreResult<()> {
-        phone::refund_sandbox_sms(&self.pool, circle_id, day).await
+        day_caps::refund(&self.pool, DayCap::SandboxSms, circle_id, day).await
     }
     async fn insert_call_audio(&self, audio: &CallAudio, wav: &[u8]) -> StoreResult<()> {
         audio::insert(&self.pool, audio, wav).await
@@ -493,10 +495,10 @@ impl EmailStore for SqlStore {
     }
 
     async fn count_send(&self, circle_id: &str, day: &str, cap: i64) -> StoreResult<bool> {
-        email_compliance::count_send(&self.pool, circle_id, day, cap).await
+        day_caps::count(&self.pool, DayCap::EmailSends, circle_id, day, cap).await
     }
     async fn refund_send(&self, circle_id: &str, day: &str) -> StoreResult<()> {
-        email_compliance::refund_send(&self.pool, circle_id, day).await
+        day_caps::refund(&self.pool, DayCap::EmailSends, circle_id, day).await
     }
     async fn sends_on(&self, circle_id: &str, day: &str) -> StoreResult<i64> {
         email_compliance::sends_on(&self.pool, circle_id, day).await
