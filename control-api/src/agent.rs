@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::rfc3339;
 use crate::store::AgentRecord;
 
@@ -127,7 +127,7 @@ impl AgentBody {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("AGENT_INVALID", message)
+    ApiError::invalid(ErrorCode::AgentInvalid, message)
 }
 
 fn engine(field: &str, value: &Value, known: &[&str]) -> Result<(), ApiError> {

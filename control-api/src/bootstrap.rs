@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::auth::{Role, issue_key};
 use crate::element::check_name;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::store::Store;
 
 /// The circle every install has.
@@ -51,10 +51,10 @@ pub async fn first_start(store: &dyn Store, seed: &Value) -> Result<Option<First
 ///
 /// `CIRCLE_INVALID_NAME` for a bad or reserved name; the store's errors.
 pub async fn create_key(store: &dyn Store, circle: &str, role: Role) -> Result<String, ApiError> {
-    check_name("circle", "CIRCLE_INVALID_NAME", circle)?;
+    check_name("circle", ErrorCode::CircleInvalidName, circle)?;
     if RESERVED.contains(&circle) {
         return Err(ApiError::invalid(
-            "CIRCLE_INVALID_NAME",
+            ErrorCode::CircleInvalidName,
             format!("{circle:?} is reserved"),
         ));
     }

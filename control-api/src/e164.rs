@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// An E.164 phone number, e.g. `+46766860000`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,7 +24,7 @@ impl E164 {
             Ok(Self(text.to_owned()))
         } else {
             Err(ApiError::invalid(
-                "PHONE_INVALID_NUMBER",
+                ErrorCode::PhoneInvalidNumber,
                 format!(
                     "{:?} is not an E.164 number (+ then 2 to 15 digits, not starting with 0)",
                     clip(text)

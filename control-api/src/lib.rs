@@ -39,7 +39,7 @@ pub mod secrets;
 mod state;
 pub mod store;
 
-pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use routes::openapi::ApiDoc;
 pub use routes::router;
 pub use state::AppState;

@@ -11,7 +11,7 @@ use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore as _;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The format byte of a sealed value.
 const VERSION: u8 = 1;
@@ -105,7 +105,7 @@ impl Sealer {
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .ok_or_else(|| {
                 ApiError::invalid(
-                    "SECRETS_KEY_INVALID",
+                    ErrorCode::SecretsKeyInvalid,
                     "secrets.key must be base64 of 32 bytes",
                 )
             })?;

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// A key's role. Each operation declares the least role it needs; a key with a higher role
 /// may do everything a lower one may.
@@ -65,7 +65,7 @@ impl FromStr for Role {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 ApiError::invalid(
-                    "INVALID_ROLE",
+                    ErrorCode::InvalidRole,
                     format!("unknown role {s:?}: expected read, write, execute or admin"),
                 )
             })

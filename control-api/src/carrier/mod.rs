@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 
 pub use client::{Credentials, ElksClient, Failure, ListQuery, NewCall, NewSms, RetryPolicy};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Whether `id` is a carrier id (`s...`, `c...`, `n...`): 1-64 ASCII letters and digits.
 /// One rule for ids in paths, webhooks and specs, so none can carry a `/` or a control
@@ -46,32 +46,32 @@ impl Failure {
     /// The API error a client sees.
     pub fn into_api(self, doing: Doing) -> ApiError {
         let transient_code = match doing {
-            Doing::Sms => "PHONE_SEND_FAILED",
-            Doing::Call => "PHONE_CALL_FAILED",
-            Doing::Other => "PHONE_CARRIER_UNAVAILABLE",
+            Doing::Sms => ErrorCode::PhoneSendFailed,
+            Doing::Call => ErrorCode::PhoneCallFailed,
+            Doing::Other => ErrorCode::PhoneCarrierUnavailable,
         };
         let (status, code, message, retryable) = match self {
             Self::Auth => (
                 StatusCode::BAD_GATEWAY,
-                "PHONE_AUTH_FAILED",
+                ErrorCode::PhoneAuthFailed,
                 "the carrier refused the credentials (401); check the credential_ref".to_owned(),
                 false,
             ),
             Self::InsufficientBalance => (
                 StatusCode::PAYMENT_REQUIRED,
-                "PHONE_INSUFFICIENT_BALANCE",
+                ErrorCode::PhoneInsufficientBalance,
                 "the carrier account has too little credit".to_owned(),
                 false,
             ),
             Self::RateLimited => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "PHONE_RATE_LIMITED",
+                ErrorCode::PhoneRateLimited,
                 "the carrier is rate limiting this account; try again later".to_owned(),
                 true,
             ),
             Self::Rejected { status, reason } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "PHONE_REJECTED",
+                ErrorCode::PhoneRejected,
                 format!("the carrier rejected the request ({status}): {reason}"),
                 false,
             ),

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::time;
 use crate::e164::{E164, clip};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
 
 /// Longest SMS text accepted (a concatenated SMS is at most 255 parts of 153 characters).
@@ -43,7 +43,7 @@ impl From<WebhookError> for ApiError {
             WebhookError::Repeated(field) => format!("field {:?} appears twice", clip(&field)),
             WebhookError::Invalid { field, reason } => format!("field {field}: {reason}"),
         };
-        ApiError::invalid("WEBHOOK_INVALID", message)
+        ApiError::invalid(ErrorCode::WebhookInvalid, message)
     }
 }
 

@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 
 use super::Validated;
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::store::Element;
 pub use password::{
     PASSWORD_MASK, SealedPassword, SmtpPassword, redact, seal_password, smtp_password,
@@ -223,7 +223,7 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
 pub fn spec_of(element: &Element) -> Result<EmailSpec, ApiError> {
     if element.element_type != super::ElementType::Email.as_str() {
         return Err(ApiError::not_found(
-            "OPERATION_NOT_FOUND",
+            ErrorCode::OperationNotFound,
             format!("{} elements have no email operations", element.element_type),
         ));
     }
@@ -260,7 +260,7 @@ pub fn unfill(stored: &Value) -> Value {
 }
 
 fn config_error(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("EMAIL_INVALID_CONFIG", message)
+    ApiError::invalid(ErrorCode::EmailInvalidConfig, message)
 }
 
 /// A client's spec, field by field: present, of the right type, nothing unknown.

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Role;
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::rfc3339;
 use crate::store::Element;
 
@@ -48,7 +48,7 @@ impl ElementType {
             .find(|t| t.as_str() == text)
             .ok_or_else(|| {
                 ApiError::invalid(
-                    "ELEMENT_INVALID_TYPE",
+                    ErrorCode::ElementInvalidType,
                     format!(
                         "unknown element_type {:?}: expected phone-number, email or websocket",
                         clip(text)
@@ -333,7 +333,7 @@ pub fn schema(element_type: ElementType) -> Value {
 
 /// Checks a slug or circle name: 1-63 of `a-z`, `0-9` and `-`, starting with a letter or
 /// digit.
-pub fn check_name(field: &'static str, code: &'static str, name: &str) -> Result<(), ApiError> {
+pub fn check_name(field: &'static str, code: ErrorCode, name: &str) -> Result<(), ApiError> {
     let ok = (1..=63).contains(&name.len())
         && name
             .bytes()
@@ -417,11 +417,11 @@ mod tests {
     #[test]
     fn names() {
         for ok in ["a", "front-desk", "0800", &"x".repeat(63)] {
-            check_name("slug", "ELEMENT_INVALID_SLUG", ok).expect(ok);
+            check_name("slug", ErrorCode::ElementInvalidSlug, ok).expect(ok);
         }
         for bad in ["", "-a", "Front", "a b", "a/b", "ä", &"x".repeat(64)] {
             assert!(
-                check_name("slug", "ELEMENT_INVALID_SLUG", bad).is_err(),
+                check_name("slug", ErrorCode::ElementInvalidSlug, bad).is_err(),
                 "{bad:?}"
             );
         }

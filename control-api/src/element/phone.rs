@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Validated;
 use crate::e164::{E164, clip};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The carrier's API when the spec names none.
 pub const DEFAULT_CARRIER_API_URL: &str = "https://api.46elks.com/a1";
@@ -93,7 +93,7 @@ struct Input {
 }
 
 fn config_error(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("PHONE_INVALID_CONFIG", message)
+    ApiError::invalid(ErrorCode::PhoneInvalidConfig, message)
 }
 
 /// Validates `spec` and fills in defaults.
@@ -192,7 +192,7 @@ pub fn check_managed(old: Option<&Value>, new: &Value) -> Result<(), ApiError> {
     match fields.into_iter().find(|f| changed(f)) {
         None => Ok(()),
         Some(name) => Err(ApiError::conflict(
-            "PHONE_NUMBER_MANAGED",
+            ErrorCode::PhoneNumberManaged,
             format!(
                 "{name} is set by the number operations (claim_sandbox_number, provision, \
                  release); it cannot be changed by update"
@@ -206,7 +206,7 @@ fn country(code: String) -> Result<String, ApiError> {
         Ok(code)
     } else {
         Err(ApiError::invalid(
-            "PHONE_INVALID_COUNTRY",
+            ErrorCode::PhoneInvalidCountry,
             format!(
                 "{:?} is not an ISO 3166-1 alpha-2 code in upper case, e.g. SE",
                 clip(&code)
@@ -226,7 +226,7 @@ pub(crate) fn sender_id(id: String) -> Result<String, ApiError> {
         Ok(id)
     } else {
         Err(ApiError::invalid(
-            "PHONE_INVALID_SENDER_ID",
+            ErrorCode::PhoneInvalidSenderId,
             "sender_id must be 1 to 11 letters, digits or spaces, with at least one letter",
         ))
     }

@@ -5,13 +5,13 @@
 use serde_json::Value;
 
 use super::Validated;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Validates a websocket spec.
 pub(super) fn validate(spec: &Value) -> Result<Validated, ApiError> {
     let Value::Object(fields) = spec else {
         return Err(ApiError::invalid(
-            "WS_INVALID_CONFIG",
+            ErrorCode::WsInvalidConfig,
             "a websocket spec is a JSON object",
         ));
     };
@@ -22,7 +22,7 @@ pub(super) fn validate(spec: &Value) -> Result<Validated, ApiError> {
         });
         if !ok {
             return Err(ApiError::invalid(
-                "WS_INVALID_CONFIG",
+                ErrorCode::WsInvalidConfig,
                 "events must be a list of event types, e.g. [\"call.started\"]",
             ));
         }

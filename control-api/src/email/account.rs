@@ -11,7 +11,7 @@ use voxgate_mail::{Endpoint, Login, Security};
 
 use super::address::Address;
 use crate::element::email::{self as spec_mod, EmailSpec, Login as SpecLogin, ServerSettings};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -47,7 +47,7 @@ impl Account {
     pub fn smtp_or_error(&self) -> Result<&Server, ApiError> {
         self.smtp.as_ref().ok_or_else(|| {
             ApiError::invalid(
-                "EMAIL_NOT_CONFIGURED",
+                ErrorCode::EmailNotConfigured,
                 "this element cannot send: set smtp_host (or stalwart_managed on a deployment with a platform mailbox)",
             )
         })
@@ -57,7 +57,7 @@ impl Account {
     pub fn imap_or_error(&self) -> Result<&Server, ApiError> {
         self.imap.as_ref().ok_or_else(|| {
             ApiError::invalid(
-                "EMAIL_MAILBOX_UNAVAILABLE",
+                ErrorCode::EmailMailboxUnavailable,
                 "this element has no mailbox: set mailbox_backend imap with imap_host (or stalwart_managed)",
             )
         })
@@ -105,7 +105,7 @@ pub async fn resolve(
     if spec.stalwart_managed {
         let platform = state.email().platform.as_ref().ok_or_else(|| {
             ApiError::invalid(
-                "EMAIL_NOT_CONFIGURED",
+                ErrorCode::EmailNotConfigured,
                 "stalwart_managed needs a platform mailbox, and this deployment has none (email.platform)",
             )
         })?;
@@ -157,7 +157,7 @@ async fn login_of(
         SpecLogin::Provider(id) => {
             let missing = || {
                 ApiError::invalid(
-                    "EMAIL_CREDENTIAL_MISSING",
+                    ErrorCode::EmailCredentialMissing,
                     format!(
                         "credential_ref {:?} names no provider of this circle (POST /api/v1/telephony/providers with kind email)",
                         crate::e164::clip(id)
@@ -244,7 +244,7 @@ pub async fn check_sender_domain(
         Ok(())
     } else {
         Err(ApiError::invalid(
-            "EMAIL_DOMAIN_NOT_VERIFIED",
+            ErrorCode::EmailDomainNotVerified,
             format!(
                 "from_address is on {domain}, which is neither a platform domain nor a verified domain of this circle (add_domain, then verify_domain)"
             ),

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Recipients per message (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
 pub const MAX_RECIPIENTS: usize = 100;
@@ -30,7 +30,7 @@ impl Address {
             Ok(Self(bare.to_lowercase()))
         } else {
             Err(ApiError::invalid(
-                "EMAIL_INVALID_ADDRESS",
+                ErrorCode::EmailInvalidAddress,
                 format!(
                     "{field}: {:?} is not an email address (local@domain)",
                     clip(text)
@@ -114,7 +114,7 @@ impl AddressList {
         };
         if texts.len() > MAX_RECIPIENTS {
             return Err(ApiError::invalid(
-                "EMAIL_TOO_MANY_RECIPIENTS",
+                ErrorCode::EmailTooManyRecipients,
                 format!("{field}: at most {MAX_RECIPIENTS} recipients per message"),
             ));
         }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::address::Address;
 use crate::element::email::{EmailSpec, spec_of};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{now_ms, rfc3339};
 use crate::state::AppState;
 use crate::store::{AddressRecord, Element};
@@ -38,7 +38,7 @@ fn primary(spec: &EmailSpec) -> Result<Address, ApiError> {
 
 fn taken(address: &Address) -> ApiError {
     ApiError::conflict(
-        "EMAIL_ADDRESS_TAKEN",
+        ErrorCode::EmailAliasExists,
         format!("{address} belongs to another email element"),
     )
 }
@@ -128,7 +128,7 @@ async fn check_domain(
         Ok(())
     } else {
         Err(ApiError::invalid(
-            "EMAIL_DOMAIN_NOT_VERIFIED",
+            ErrorCode::EmailDomainNotVerified,
             format!(
                 "{domain} is neither a platform domain nor a verified domain of this circle (add_domain, then verify_domain)"
             ),
@@ -146,7 +146,7 @@ pub async fn remove(
     let address = Address::parse("address", &body.address)?;
     if address == primary(&spec)? {
         return Err(ApiError::conflict(
-            "EMAIL_PRIMARY_ADDRESS",
+            ErrorCode::EmailPrimaryAddress,
             format!(
                 "{address} is the element's primary address: change the spec's address instead"
             ),
@@ -159,7 +159,7 @@ pub async fn remove(
         .await?;
     if !removed {
         return Err(ApiError::not_found(
-            "EMAIL_ADDRESS_NOT_FOUND",
+            ErrorCode::EmailAddressNotFound,
             format!("{address} is not an address of this element"),
         ));
     }

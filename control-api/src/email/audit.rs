@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
@@ -137,7 +137,7 @@ pub async fn list(
         && !KINDS.contains(&kind)
     {
         return Err(ApiError::invalid(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             format!("kind {:?} is not one of {}", clip(kind), KINDS.join(", ")),
         ));
     }

@@ -10,23 +10,23 @@ use voxgate_mail::imap::ImapSession;
 use voxgate_mail::submit::Submitter;
 
 use super::account::{self, Server};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
 /// The API error of a failed mail-server conversation.
 pub fn mail_error(server: &str, e: &MailError) -> ApiError {
     let (status, code) = match e {
-        MailError::Auth { .. } => (StatusCode::BAD_GATEWAY, "EMAIL_AUTH_FAILED"),
-        MailError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "EMAIL_TIMEOUT"),
+        MailError::Auth { .. } => (StatusCode::BAD_GATEWAY, ErrorCode::EmailAuthFailed),
+        MailError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::EmailTimeout),
         MailError::Tls { .. } | MailError::TlsConfig(_) => {
-            (StatusCode::BAD_GATEWAY, "EMAIL_TLS_FAILED")
+            (StatusCode::BAD_GATEWAY, ErrorCode::EmailTlsFailed)
         }
         MailError::Connect { .. } | MailError::Io(_) => {
-            (StatusCode::BAD_GATEWAY, "EMAIL_UNREACHABLE")
+            (StatusCode::BAD_GATEWAY, ErrorCode::EmailUnreachable)
         }
-        MailError::Refused(_) => (StatusCode::BAD_GATEWAY, "EMAIL_MAILBOX_REFUSED"),
-        _ => (StatusCode::BAD_GATEWAY, "EMAIL_SERVER_ERROR"),
+        MailError::Refused(_) => (StatusCode::BAD_GATEWAY, ErrorCode::EmailMailboxRefused),
+        _ => (StatusCode::BAD_GATEWAY, ErrorCode::EmailServerError),
     };
     ApiError::failed(status, code, format!("{server}: {e}"), e.is_retryable())
 }
@@ -49,7 +49,7 @@ pub async fn test(state: &AppState, element: &Element) -> Result<Value, ApiError
     let mut out = json!({"ok": true, "smtp": null, "imap": null});
     if account.smtp.is_none() && account.imap.is_none() {
         return Err(ApiError::invalid(
-            "EMAIL_NOT_CONFIGURED",
+            ErrorCode::EmailNotConfigured,
             "this element has neither an SMTP nor an IMAP server to test",
         ));
     }

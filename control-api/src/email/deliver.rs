@@ -24,7 +24,7 @@ use voxgate_mail::submit::Submitter;
 use super::account;
 use super::audit::{self, Subject};
 use super::suppress;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{now_ms, rfc3339};
 use crate::phone::sms::utc_day;
 use crate::state::AppState;
@@ -65,7 +65,7 @@ pub async fn count(state: &AppState, element: &Element) -> Result<String, ApiErr
     .await?;
     Err(ApiError::failed(
         StatusCode::TOO_MANY_REQUESTS,
-        "EMAIL_DAILY_CAP_REACHED",
+        ErrorCode::EmailDailyCapReached,
         format!("this circle has sent its {cap} messages for {day} (UTC); nothing was sent"),
         true,
     ))
@@ -148,7 +148,7 @@ pub async fn dispatch(state: &AppState, message: EmailMessage) -> Result<EmailMe
                 attempts,
                 next_attempt_at: again
                     .then(|| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
-                error_code: Some(failure.code.to_owned()),
+                error_code: Some(failure.code.as_str().to_owned()),
                 error: Some(failure.message.clone()),
                 sent_at: None,
             };
@@ -182,7 +182,7 @@ async fn reread(state: &AppState, message: &EmailMessage) -> Result<EmailMessage
 /// Why an attempt failed.
 #[derive(Debug)]
 struct Failure {
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     retryable: bool,
     /// The server's reply when it refused a recipient for good (a 5.1.x bounce).
@@ -192,19 +192,22 @@ struct Failure {
 impl Failure {
     fn of(e: &MailError) -> Self {
         let (code, bounce) = match e {
-            MailError::Auth { .. } => ("EMAIL_AUTH_FAILED", None),
+            MailError::Auth { .. } => (ErrorCode::EmailAuthFailed, None),
             MailError::Permanent { reply, .. } => {
                 // RFC 3463: 5.1.x is a bad destination address (5.1.1 no such user,
                 // 5.1.2 bad domain, ...); it opens the reply text (after the code).
                 let status = reply.split_whitespace().next().unwrap_or("");
                 let recipient_dead = status.starts_with("5.1.");
-                ("EMAIL_REJECTED", recipient_dead.then(|| reply.clone()))
+                (
+                    ErrorCode::EmailRejected,
+                    recipient_dead.then(|| reply.clone()),
+                )
             }
-            MailError::Transient { .. } => ("EMAIL_DEFERRED", None),
-            MailError::Timeout { .. } => ("EMAIL_TIMEOUT", None),
-            MailError::Tls { .. } | MailError::TlsConfig(_) => ("EMAIL_TLS_FAILED", None),
-            MailError::Connect { .. } | MailError::Io(_) => ("EMAIL_UNREACHABLE", None),
-            _ => ("EMAIL_SEND_FAILED", None),
+            MailError::Transient { .. } => (ErrorCode::EmailDeferred, None),
+            MailError::Timeout { .. } => (ErrorCode::EmailTimeout, None),
+            MailError::Tls { .. } | MailError::TlsConfig(_) => (ErrorCode::EmailTlsFailed, None),
+            MailError::Connect { .. } | MailError::Io(_) => (ErrorCode::EmailUnreachable, None),
+            _ => (ErrorCode::EmailSendFailed, None),
         };
         Self {
             code,
@@ -218,7 +221,7 @@ impl Failure {
 /// One SMTP submission of the stored bytes.
 async fn submit(state: &AppState, message: &EmailMessage) -> Result<String, Failure> {
     let setup = |e: ApiError| Failure {
-        code: e.code(),
+        code: e.error_code(),
         message: e.to_string(),
         retryable: e.retryable(),
         bounce: None,
@@ -229,7 +232,7 @@ async fn submit(state: &AppState, message: &EmailMessage) -> Result<String, Fail
         .await
         .map_err(setup)?
         .ok_or_else(|| Failure {
-            code: "ELEMENT_NOT_FOUND",
+            code: ErrorCode::ElementNotFound,
             message: "the element was deleted".to_owned(),
             retryable: false,
             bounce: None,

@@ -42,7 +42,7 @@ use super::PlatformMail;
 use super::address::is_domain;
 use super::audit::{self, Subject};
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::state::AppState;
 use crate::store::{DomainRecord, Element};
@@ -77,7 +77,7 @@ pub fn parse_domain(text: &str) -> Result<String, ApiError> {
         Ok(domain)
     } else {
         Err(ApiError::invalid(
-            "EMAIL_INVALID_DOMAIN",
+            ErrorCode::EmailInvalidDomain,
             format!(
                 "domain: {:?} is not a domain name (example.com)",
                 clip(text)
@@ -141,7 +141,7 @@ fn view(state: &AppState, record: &DomainRecord) -> Value {
 fn owned_by_other() -> ApiError {
     ApiError::failed(
         StatusCode::FORBIDDEN,
-        "EMAIL_DOMAIN_OWNED_BY_OTHER_CIRCLE",
+        ErrorCode::EmailDomainOwnedByOtherCircle,
         "another circle has added this domain",
         false,
     )
@@ -149,7 +149,7 @@ fn owned_by_other() -> ApiError {
 
 fn not_found(domain: &str) -> ApiError {
     ApiError::not_found(
-        "EMAIL_DOMAIN_NOT_FOUND",
+        ErrorCode::EmailDomainNotFound,
         format!("this circle has no domain {domain} (add_domain)"),
     )
 }
@@ -173,7 +173,7 @@ pub async fn add(
     let platform = state.email().platform.as_ref();
     if reserved(platform, &domain) {
         return Err(ApiError::invalid(
-            "EMAIL_DOMAIN_RESERVED",
+            ErrorCode::EmailDomainReserved,
             format!(
                 "{domain} is the platform's (bootstrap_managed_domain gives this circle its own)"
             ),
@@ -218,7 +218,7 @@ fn resolver(state: &AppState) -> Result<TxtResolver, ApiError> {
 fn dns_failed(error: &voxgate_mail::MailError) -> ApiError {
     ApiError::failed(
         StatusCode::BAD_GATEWAY,
-        "EMAIL_DNS_FAILED",
+        ErrorCode::EmailDnsFailed,
         error.to_string(),
         true,
     )
@@ -284,7 +284,7 @@ fn not_yet(name: &str, want: &str, found: &[String]) -> ApiError {
     };
     ApiError::failed(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "EMAIL_DOMAIN_NOT_VERIFIED",
+        ErrorCode::EmailDomainNotVerified,
         format!(
             "{name} has {holds}, not {want:?}; publish it and try again (DNS may take a while)"
         ),
@@ -309,7 +309,7 @@ pub async fn remove(
     let record = own(state, &element.circle_id, &domain).await?;
     if record.managed {
         return Err(ApiError::conflict(
-            "EMAIL_DOMAIN_MANAGED",
+            ErrorCode::EmailDomainManaged,
             format!("{domain} is this circle's managed domain and cannot be removed"),
         ));
     }
@@ -338,7 +338,7 @@ pub async fn bootstrap(
         .and_then(|p| p.domains.first())
         .ok_or_else(|| {
             ApiError::invalid(
-                "EMAIL_NOT_CONFIGURED",
+                ErrorCode::EmailNotConfigured,
                 "managed domains need a platform mailbox, and this deployment has none (email.platform)",
             )
         })?;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::deliver::view;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
 use crate::store::{Element, MessageFilter};
@@ -36,7 +36,7 @@ pub async fn list(
         Some(d @ ("inbound" | "outbound")) => Some(d.to_owned()),
         Some(other) => {
             return Err(ApiError::invalid(
-                "INVALID_QUERY",
+                ErrorCode::InvalidQuery,
                 format!(
                     "direction must be inbound or outbound, not {:?}",
                     crate::e164::clip(other)
@@ -45,7 +45,7 @@ pub async fn list(
         }
     };
     if let Some(status) = &query.status {
-        crate::routes::plain_text("INVALID_QUERY", "status", status, 32)?;
+        crate::routes::plain_text(ErrorCode::InvalidQuery, "status", status, 32)?;
     }
     let filter = MessageFilter {
         direction,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::audit::{self, Subject};
 use super::deliver;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::now_ms;
 use crate::phone::check_enabled;
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
@@ -52,7 +52,7 @@ pub async fn list(
         }
         other => {
             return Err(ApiError::invalid(
-                "INVALID_QUERY",
+                ErrorCode::InvalidQuery,
                 format!(
                     "status must be pending, approved, rejected, sent, failed or all, not {:?}",
                     crate::e164::clip(other)
@@ -86,7 +86,7 @@ async fn draft(state: &AppState, element: &Element, id: &str) -> Result<EmailMes
         .filter(|m| m.direction == "outbound")
         .ok_or_else(|| {
             ApiError::not_found(
-                "EMAIL_MESSAGE_NOT_FOUND",
+                ErrorCode::EmailMessageNotFound,
                 format!(
                     "no outgoing message {:?} on this element",
                     crate::e164::clip(id)
@@ -97,7 +97,7 @@ async fn draft(state: &AppState, element: &Element, id: &str) -> Result<EmailMes
 
 fn invalid_state(message: &EmailMessage, wanted: &str) -> ApiError {
     ApiError::conflict(
-        "EMAIL_OUTBOX_INVALID_STATE",
+        ErrorCode::EmailOutboxInvalidState,
         format!(
             "message {} is {}, not {wanted}: nothing changed",
             message.id, message.status
@@ -115,7 +115,7 @@ async fn take_pending(
     to: &str,
 ) -> Result<EmailMessage, ApiError> {
     if let Some(reason) = &review.reason {
-        crate::routes::plain_text("INVALID_BODY", "reason", reason, 500)?;
+        crate::routes::plain_text(ErrorCode::InvalidBody, "reason", reason, 500)?;
     }
     let message = draft(state, element, &review.message_id).await?;
     let moved = state

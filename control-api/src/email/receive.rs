@@ -21,7 +21,7 @@ use super::audit::{self, Subject};
 use super::deliver::view;
 use super::suppress;
 use crate::element::email::EmailMode;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
 use crate::store::{Element, EmailMessage, Recipients, ThreadMessage};
@@ -225,7 +225,9 @@ fn record_of(element: &Element, envelope: &Envelope, mail: &Inbound) -> EmailMes
         tracked: false,
         attempts: 0,
         next_attempt_at: None,
-        error_code: problems.as_ref().map(|_| "EMAIL_MALFORMED".to_owned()),
+        error_code: problems
+            .as_ref()
+            .map(|_| ErrorCode::EmailMalformed.as_str().to_owned()),
         error: problems,
         reviewed_by: None,
         created_at: now,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::address::Address;
 use super::audit::{self, Subject};
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::now_ms;
 use crate::phone::page::{check_limit, cut};
 use crate::routes::plain_text;
@@ -52,11 +52,11 @@ fn reason_of(reason: &str) -> Result<&str, ApiError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ApiError::invalid(
-            "EMAIL_REASON_REQUIRED",
+            ErrorCode::EmailReasonRequired,
             "reason is required (1-500 characters)",
         ));
     }
-    plain_text("EMAIL_REASON_REQUIRED", "reason", reason, 500)?;
+    plain_text(ErrorCode::EmailReasonRequired, "reason", reason, 500)?;
     Ok(reason)
 }
 
@@ -129,7 +129,7 @@ pub async fn remove(
         .await?;
     if !removed {
         return Err(ApiError::not_found(
-            "EMAIL_NOT_SUPPRESSED",
+            ErrorCode::EmailNotSuppressed,
             format!("{address} is not on the suppression list"),
         ));
     }
@@ -161,7 +161,7 @@ pub async fn set_consent(
         "none" | "soft_optin" | "double_optin"
     ) {
         return Err(ApiError::invalid(
-            "EMAIL_INVALID_CONSENT",
+            ErrorCode::EmailInvalidConsent,
             format!(
                 "consent must be none, soft_optin or double_optin, not {:?}",
                 clip(&change.consent)
@@ -169,7 +169,7 @@ pub async fn set_consent(
         ));
     }
     let source = change.source.as_deref().unwrap_or("api");
-    plain_text("EMAIL_INVALID_CONSENT", "source", source, 200)?;
+    plain_text(ErrorCode::EmailInvalidConsent, "source", source, 200)?;
     let contact = Contact {
         address: address.to_string(),
         consent: change.consent.clone(),

@@ -19,7 +19,7 @@ use voxgate_mail::compose::Outgoing;
 use super::audit::{self, Subject};
 use super::suppress;
 use crate::auth::hash_key;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
 
@@ -300,7 +300,7 @@ async fn unsubscribe_inner(
     };
     let Some(address) = chosen else {
         return Err(ApiError::invalid(
-            "EMAIL_UNSUBSCRIBE_ADDRESS",
+            ErrorCode::EmailUnsubscribeAddress,
             "this message went to several recipients: say which address (address=...)",
         ));
     };

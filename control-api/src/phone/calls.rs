@@ -18,7 +18,7 @@ use crate::directory;
 use crate::e164::E164;
 use crate::e164::clip;
 use crate::element::phone::PhoneSpec;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::routes::calls::CallView;
 use crate::state::AppState;
@@ -85,7 +85,7 @@ pub(crate) async fn get(
         .filter(|c| c.number == number)
         .ok_or_else(|| {
             ApiError::not_found(
-                "CALL_NOT_FOUND",
+                ErrorCode::CallNotFound,
                 format!("no call {:?} on this number", clip(id)),
             )
         })?;
@@ -191,7 +191,7 @@ pub async fn agent_call(
         .voice_ws_url
         .clone()
         .ok_or_else(|| ApiError::Unavailable {
-            code: "PHONE_VOICE_UNAVAILABLE",
+            code: ErrorCode::PhoneVoiceUnavailable,
             message: "this server has no Realtime WebSocket URL configured".to_owned(),
         })?;
     let agent = talking_agent(state, element, &spec, input.agent_id.as_deref()).await?;
@@ -222,7 +222,7 @@ pub(crate) fn calling_number(spec: &PhoneSpec) -> Result<String, ApiError> {
         .ok_or_else(super::sms::not_provisioned)?;
     if !spec.voice_enabled {
         return Err(ApiError::conflict(
-            "PHONE_VOICE_DISABLED",
+            ErrorCode::PhoneVoiceDisabled,
             "voice_enabled is false on this number",
         ));
     }
@@ -246,7 +246,7 @@ pub(crate) async fn talking_agent(
             .into_iter()
             .next(),
     }
-    .ok_or_else(|| ApiError::invalid("AGENT_NOT_FOUND", "no such agent in this circle"))
+    .ok_or_else(|| ApiError::invalid(ErrorCode::AgentNotFound, "no such agent in this circle"))
 }
 
 /// A new `dialing` record of `agent` calling `to` from `number`, in their thread (not

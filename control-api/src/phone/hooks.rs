@@ -16,7 +16,7 @@ use super::spec_of;
 use crate::auth::hash_key;
 use crate::carrier::webhook::{DeliveryReport, DeliveryStatus, Hangup, InboundSms, VoiceStart};
 use crate::directory;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
 use crate::store::{Element, SmsRecord, ThreadMessage};
@@ -38,7 +38,7 @@ async fn element_for(state: &AppState, token: Option<&str>) -> Result<Element, A
     let refused = || {
         state.events().count("phone.webhook.rejected");
         ApiError::Unauthorized {
-            code: "WEBHOOK_TOKEN_INVALID",
+            code: ErrorCode::WebhookTokenInvalid,
             message: "missing or unknown webhook token".to_owned(),
         }
     };
@@ -87,7 +87,7 @@ pub async fn inbound_sms(
     let spec = spec_of(&element)?;
     if spec.number.as_ref() != Some(&sms.to) {
         return Err(ApiError::invalid(
-            "WEBHOOK_INVALID",
+            ErrorCode::WebhookInvalid,
             "the SMS is not addressed to this token's number",
         ));
     }
@@ -153,14 +153,14 @@ pub async fn delivery_report(
     let (Some(sms_id), Some(tag)) = (sms_id, tag) else {
         state.events().count("phone.webhook.rejected");
         return Err(ApiError::Unauthorized {
-            code: "WEBHOOK_TOKEN_INVALID",
+            code: ErrorCode::WebhookTokenInvalid,
             message: "missing sms or tag".to_owned(),
         });
     };
     if !state.sealer()?.verify_tag(DLR_TAG, sms_id, tag) {
         state.events().count("phone.webhook.rejected");
         return Err(ApiError::Unauthorized {
-            code: "WEBHOOK_TOKEN_INVALID",
+            code: ErrorCode::WebhookTokenInvalid,
             message: "the tag does not match the message".to_owned(),
         });
     }
@@ -172,7 +172,7 @@ pub async fn delivery_report(
         .filter(|r| r.id == sms_id)
         .ok_or_else(|| {
             ApiError::not_found(
-                "PHONE_MESSAGE_NOT_FOUND",
+                ErrorCode::PhoneMessageNotFound,
                 "no such message yet; retry later",
             )
         })?;
@@ -230,7 +230,7 @@ pub async fn voice_start(
         .voice_ws_url
         .clone()
         .ok_or_else(|| ApiError::Unavailable {
-            code: "PHONE_VOICE_UNAVAILABLE",
+            code: ErrorCode::PhoneVoiceUnavailable,
             message: "this server has no Realtime WebSocket URL configured".to_owned(),
         })?;
     Ok(json!({"connect": url, "whenhangup": whenhangup}))
@@ -256,7 +256,7 @@ pub async fn hangup(
             element.ok_or_else(|| {
                 state.events().count("phone.webhook.rejected");
                 ApiError::Unauthorized {
-                    code: "WEBHOOK_TOKEN_INVALID",
+                    code: ErrorCode::WebhookTokenInvalid,
                     message: "the tag does not match the element".to_owned(),
                 }
             })?

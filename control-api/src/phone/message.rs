@@ -25,7 +25,7 @@ use super::{check_enabled, client_for, spec_of};
 use crate::auth::hash_key;
 use crate::carrier::webhook::Hangup;
 use crate::e164::{E164, clip};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
 use crate::store::{CallAudio, CallRecord, CallTurn, Element};
@@ -71,7 +71,7 @@ pub(crate) fn ring_timeout(timeout_s: Option<u32>) -> Result<u32, ApiError> {
         Ok(timeout)
     } else {
         Err(ApiError::invalid(
-            "PHONE_INVALID_CONFIG",
+            ErrorCode::PhoneInvalidConfig,
             "timeout_s must be 5 to 120",
         ))
     }
@@ -90,14 +90,14 @@ pub async fn call_message(
     let chars = text.chars().count();
     if chars == 0 || chars > MAX_MESSAGE_CHARS {
         return Err(ApiError::invalid(
-            "PHONE_INVALID_MESSAGE",
+            ErrorCode::PhoneInvalidMessage,
             format!("message must be 1 to {MAX_MESSAGE_CHARS} characters, not {chars}"),
         ));
     }
     let timeout = ring_timeout(input.timeout_s)?;
     let number = super::calls::calling_number(&spec)?;
     let voice = state.voice().ok_or_else(|| ApiError::Unavailable {
-        code: "PHONE_VOICE_UNAVAILABLE",
+        code: ErrorCode::PhoneVoiceUnavailable,
         message: "this server has no text-to-speech for spoken messages".to_owned(),
     })?;
     // Credentials first: a call that cannot be placed is not worth synthesizing.
@@ -105,7 +105,7 @@ pub async fn call_message(
     let spoken = voice.synthesize(text).await.map_err(|cause| {
         tracing::error!(%cause, "synthesizing a call message failed");
         ApiError::Unavailable {
-            code: "PHONE_TTS_FAILED",
+            code: ErrorCode::PhoneTtsFailed,
             message: "the message could not be synthesized; try again".to_owned(),
         }
     })?;
@@ -168,7 +168,7 @@ pub async fn call_message(
 pub async fn audio(state: &AppState, file: &str, token: Option<&str>) -> Result<Vec<u8>, ApiError> {
     let missing = || {
         ApiError::not_found(
-            "PHONE_AUDIO_NOT_FOUND",
+            ErrorCode::PhoneAudioNotFound,
             "no such audio, or its URL has expired",
         )
     };

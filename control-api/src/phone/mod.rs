@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 
 use crate::carrier::{Credentials, ElksClient, RetryPolicy};
 use crate::element::phone::PhoneSpec;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -95,7 +95,7 @@ pub struct SandboxCarrier {
 pub(crate) fn spec_of(element: &Element) -> Result<PhoneSpec, ApiError> {
     if element.element_type != "phone-number" {
         return Err(ApiError::not_found(
-            "OPERATION_NOT_FOUND",
+            ErrorCode::OperationNotFound,
             format!("{} elements have no phone operations", element.element_type),
         ));
     }
@@ -109,7 +109,7 @@ pub(crate) fn check_enabled(element: &Element) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::conflict(
-            "ELEMENT_DISABLED",
+            ErrorCode::ElementDisabled,
             "the element is disabled; enable it first",
         ))
     }
@@ -138,7 +138,7 @@ pub(crate) async fn client_for(
                 .carrier
                 .as_ref()
                 .ok_or_else(|| ApiError::Unavailable {
-                    code: "PHONE_SANDBOX_UNAVAILABLE",
+                    code: ErrorCode::PhoneSandboxUnavailable,
                     message: "this server has no sandbox carrier account configured".to_owned(),
                 })?;
         return Ok(ElksClient::new(
@@ -149,7 +149,7 @@ pub(crate) async fn client_for(
     }
     let missing = || {
         ApiError::invalid(
-            "PHONE_CREDENTIAL_MISSING",
+            ErrorCode::PhoneCredentialMissing,
             "set credential_ref to a provider of /api/v1/telephony/providers (or claim a \
              sandbox number)",
         )

@@ -14,7 +14,7 @@ use super::{check_enabled, client_for, spec_of};
 use crate::carrier::{Doing, time};
 use crate::e164::clip;
 use crate::element::ElementType;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
 use crate::store::{Element, NumberRecord};
@@ -37,7 +37,7 @@ pub async fn claim_sandbox(state: &AppState, element: &Element) -> Result<Value,
     let spec = spec_of(element)?;
     if spec.carrier_number_id.is_some() || (spec.number.is_some() && !spec.sandbox) {
         return Err(ApiError::conflict(
-            "PHONE_ALREADY_PROVISIONED",
+            ErrorCode::PhoneAlreadyProvisioned,
             "the element already has its own number; release it first",
         ));
     }
@@ -47,7 +47,7 @@ pub async fn claim_sandbox(state: &AppState, element: &Element) -> Result<Value,
         .lease_sandbox(&element.circle_id, &element.id, pool, now_ms())
         .await?
         .ok_or_else(|| ApiError::Unavailable {
-            code: "PHONE_SANDBOX_EXHAUSTED",
+            code: ErrorCode::PhoneSandboxExhausted,
             message: format!("all {} sandbox numbers are leased", pool.len()),
         })?;
     if spec.number.as_ref().map(|n| n.as_str()) != Some(number.as_str()) {
@@ -93,13 +93,13 @@ pub async fn provision(
     let spec = spec_of(element)?;
     if spec.number.is_some() {
         return Err(ApiError::conflict(
-            "PHONE_ALREADY_PROVISIONED",
+            ErrorCode::PhoneAlreadyProvisioned,
             "the element has a number already; release it first",
         ));
     }
     if input.country.len() != 2 || !input.country.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(ApiError::invalid(
-            "PHONE_INVALID_COUNTRY",
+            ErrorCode::PhoneInvalidCountry,
             format!(
                 "{:?} is not an ISO 3166-1 alpha-2 code in upper case",
                 clip(&input.country)
@@ -115,12 +115,15 @@ pub async fn provision(
             .any(|c| !matches!(c.as_str(), "sms" | "mms" | "voice"))
     {
         return Err(ApiError::invalid(
-            "PHONE_INVALID_CONFIG",
+            ErrorCode::PhoneInvalidConfig,
             "capabilities must be a non-empty list of sms, mms and voice",
         ));
     }
     let provider = spec.credential_ref.clone().ok_or_else(|| {
-        ApiError::invalid("PHONE_CREDENTIAL_MISSING", "provision needs credential_ref")
+        ApiError::invalid(
+            ErrorCode::PhoneCredentialMissing,
+            "provision needs credential_ref",
+        )
     })?;
     let client = client_for(state, element, &spec).await?;
     let caps: Vec<&str> = capabilities.iter().map(String::as_str).collect();
@@ -130,7 +133,7 @@ pub async fn provision(
         .map_err(|f| f.into_api(Doing::Other))?;
     let number = rented.number.clone().ok_or_else(|| ApiError::Carrier {
         status: axum::http::StatusCode::BAD_GATEWAY,
-        code: "PHONE_CARRIER_UNAVAILABLE",
+        code: ErrorCode::PhoneCarrierUnavailable,
         message: "the carrier allocated a number without saying which".to_owned(),
         retryable: false,
     })?;
@@ -175,7 +178,7 @@ pub async fn configure(state: &AppState, element: &Element) -> Result<Value, Api
     let spec = spec_of(element)?;
     if spec.sandbox {
         return Err(ApiError::conflict(
-            "PHONE_SANDBOX_NUMBER",
+            ErrorCode::PhoneSandboxNumber,
             "sandbox numbers are outbound only and take no webhooks",
         ));
     }
@@ -234,7 +237,7 @@ pub async fn release(state: &AppState, element: &Element) -> Result<Value, ApiEr
     let spec = spec_of(element)?;
     if spec.sandbox {
         return Err(ApiError::conflict(
-            "PHONE_SANDBOX_NUMBER",
+            ErrorCode::PhoneSandboxNumber,
             "a sandbox number is given back with release_sandbox_number",
         ));
     }
@@ -247,7 +250,7 @@ pub async fn release(state: &AppState, element: &Element) -> Result<Value, ApiEr
     let (_, active) = state.store().call_counts(&number).await?;
     if active > 0 {
         return Err(ApiError::conflict(
-            "PHONE_CALLS_ACTIVE",
+            ErrorCode::PhoneCallsActive,
             format!("{active} call(s) on {number} are active; release after they end"),
         ));
     }

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
 
 /// A checked page request.
@@ -41,7 +41,7 @@ impl PageQuery {
             Some(d @ ("incoming" | "outgoing")) => Some(d),
             Some(other) => {
                 return Err(ApiError::invalid(
-                    "INVALID_QUERY",
+                    ErrorCode::InvalidQuery,
                     format!(
                         "direction must be incoming or outgoing, not {:?}",
                         clip(other)
@@ -65,7 +65,7 @@ pub(crate) fn check_limit(limit: Option<i64>) -> Result<i64, ApiError> {
         Ok(limit)
     } else {
         Err(ApiError::invalid(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             format!("limit must be 1 to 100, not {limit}"),
         ))
     }
@@ -91,7 +91,12 @@ pub(crate) fn encode_token(at: Millis, id: &str) -> String {
 }
 
 pub(crate) fn decode_token(token: &str) -> Result<(Millis, String), ApiError> {
-    let bad = || ApiError::invalid("INVALID_PAGE_TOKEN", "page_token is not one this API gave");
+    let bad = || {
+        ApiError::invalid(
+            ErrorCode::InvalidPageToken,
+            "page_token is not one this API gave",
+        )
+    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| bad())?;

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use super::{check_enabled, spec_of};
 use crate::e164::{E164, clip};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::secrets::Secret;
 use crate::state::AppState;
@@ -110,7 +110,7 @@ pub trait SipLine: Send + Sync + Debug + 'static {
 /// The installed SIP leg, or 503 `PHONE_SIP_UNAVAILABLE`.
 fn line(state: &AppState) -> Result<&dyn SipLine, ApiError> {
     state.sip().ok_or_else(|| ApiError::Unavailable {
-        code: "PHONE_SIP_UNAVAILABLE",
+        code: ErrorCode::PhoneSipUnavailable,
         message: "the SIP leg is not running on this server (sip.enabled)".to_owned(),
     })
 }
@@ -124,7 +124,7 @@ fn line(state: &AppState) -> Result<&dyn SipLine, ApiError> {
 pub fn registrar_host(registrar: &str) -> Result<&str, ApiError> {
     let bad = || {
         ApiError::invalid(
-            "PROVIDER_INVALID",
+            ErrorCode::ProviderInvalid,
             format!(
                 "registrar must be sip:host or sip:host:port, not {:?}",
                 clip(registrar)
@@ -168,7 +168,7 @@ fn registration_of(
 ) -> Result<SipRegistration, ApiError> {
     let registrar = provider.registrar.clone().ok_or_else(|| {
         ApiError::invalid(
-            "PHONE_SIP_NOT_CONFIGURED",
+            ErrorCode::PhoneSipNotConfigured,
             "the provider is not a SIP trunk (kind sip with a registrar)",
         )
     })?;
@@ -188,7 +188,7 @@ async fn trunk_of(state: &AppState, element: &Element) -> Result<SipRegistration
     let spec = spec_of(element)?;
     let id = spec.sip_credential_ref.ok_or_else(|| {
         ApiError::invalid(
-            "PHONE_SIP_NOT_CONFIGURED",
+            ErrorCode::PhoneSipNotConfigured,
             "set sip_credential_ref to a SIP trunk (a provider of kind sip)",
         )
     })?;
@@ -199,7 +199,7 @@ async fn trunk_of(state: &AppState, element: &Element) -> Result<SipRegistration
         .filter(|p| p.kind == "sip")
         .ok_or_else(|| {
             ApiError::invalid(
-                "PHONE_SIP_NOT_CONFIGURED",
+                ErrorCode::PhoneSipNotConfigured,
                 format!(
                     "sip_credential_ref {:?} is not a SIP trunk of this circle",
                     clip(&id)
@@ -214,27 +214,27 @@ fn sip_error(failure: &SipFailure) -> ApiError {
     let (status, code, retryable) = match failure {
         SipFailure::Status(401 | 403 | 407) => (
             axum::http::StatusCode::BAD_GATEWAY,
-            "PHONE_SIP_AUTH_FAILED",
+            ErrorCode::PhoneSipAuthFailed,
             false,
         ),
         SipFailure::Status(_) => (
             axum::http::StatusCode::BAD_GATEWAY,
-            "PHONE_SIP_REFUSED",
+            ErrorCode::PhoneSipRefused,
             false,
         ),
         SipFailure::Unreachable(_) => (
             axum::http::StatusCode::BAD_GATEWAY,
-            "PHONE_SIP_UNREACHABLE",
+            ErrorCode::PhoneSipUnreachable,
             true,
         ),
         SipFailure::Timeout => (
             axum::http::StatusCode::GATEWAY_TIMEOUT,
-            "PHONE_SIP_TIMEOUT",
+            ErrorCode::PhoneSipTimeout,
             true,
         ),
         SipFailure::Busy => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "PHONE_SIP_BUSY",
+            ErrorCode::PhoneSipBusy,
             true,
         ),
     };
@@ -299,7 +299,7 @@ pub async fn dial(
     let number = super::calls::calling_number(&spec)?;
     if agent_required && input.agent_id.is_none() {
         return Err(ApiError::invalid(
-            "AGENT_REQUIRED",
+            ErrorCode::AgentRequired,
             "agent-dial needs agent_id: the agent that talks",
         ));
     }

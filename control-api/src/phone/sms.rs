@@ -17,7 +17,7 @@ use super::{check_enabled, client_for, spec_of};
 use crate::carrier::{Doing, ElksClient, Failure, ListQuery, NewSms, time};
 use crate::e164::{E164, clip};
 use crate::element::phone::PhoneSpec;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{Millis, new_id, now_ms, rfc3339};
 use crate::state::AppState;
 use crate::store::{Element, SmsRecord};
@@ -118,14 +118,14 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
     let chars = input.body.chars().count();
     if chars == 0 || chars > MAX_BODY_CHARS {
         return Err(ApiError::invalid(
-            "PHONE_INVALID_MESSAGE",
+            ErrorCode::PhoneInvalidMessage,
             format!("body must be 1 to {MAX_BODY_CHARS} characters, not {chars}"),
         ));
     }
     let from = sender(&spec, input.sender_id.as_deref())?;
     if !spec.sms_enabled {
         return Err(ApiError::conflict(
-            "PHONE_SMS_DISABLED",
+            ErrorCode::PhoneSmsDisabled,
             "sms_enabled is false on this number",
         ));
     }
@@ -142,7 +142,7 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
         {
             return Err(ApiError::Carrier {
                 status: axum::http::StatusCode::TOO_MANY_REQUESTS,
-                code: "PHONE_SANDBOX_LIMIT",
+                code: ErrorCode::PhoneSandboxLimit,
                 message: format!("sandbox numbers send at most {cap} SMS per circle per day"),
                 retryable: false,
             });
@@ -221,7 +221,7 @@ fn sender(spec: &PhoneSpec, override_: Option<&str>) -> Result<String, ApiError>
 
 pub(crate) fn not_provisioned() -> ApiError {
     ApiError::conflict(
-        "PHONE_NUMBER_NOT_PROVISIONED",
+        ErrorCode::PhoneNumberNotProvisioned,
         "the element has no number yet: provision one or claim a sandbox number",
     )
 }
@@ -477,7 +477,7 @@ pub async fn get(state: &AppState, element: &Element, id: &str) -> Result<SmsVie
         .map(SmsView::from)
         .ok_or_else(|| {
             ApiError::not_found(
-                "PHONE_MESSAGE_NOT_FOUND",
+                ErrorCode::PhoneMessageNotFound,
                 format!("no SMS {:?} on this number", clip(id)),
             )
         })

@@ -11,7 +11,7 @@ use super::{Body, Path};
 use crate::agent::{AgentBody, AgentView};
 use crate::auth::{Caller, Role};
 use crate::element::merge::merge;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
 use crate::store::AgentRecord;
@@ -35,7 +35,7 @@ fn allow(caller: &Caller, headers: &HeaderMap, role: Role) -> Result<(), ApiErro
 
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(
-        "AGENT_NOT_FOUND",
+        ErrorCode::AgentNotFound,
         format!("no agent {:?}", crate::e164::clip(id)),
     )
 }
@@ -78,7 +78,7 @@ pub(crate) async fn create(
 pub(crate) fn new_agent(circle_id: &str, patch: &Value) -> Result<AgentRecord, ApiError> {
     if !patch.is_object() {
         return Err(ApiError::invalid(
-            "AGENT_INVALID",
+            ErrorCode::AgentInvalid,
             "an agent is a JSON object",
         ));
     }
@@ -130,7 +130,7 @@ pub(crate) async fn update(
     allow(&caller, &headers, Role::Write)?;
     if !patch.is_object() {
         return Err(ApiError::invalid(
-            "AGENT_INVALID",
+            ErrorCode::AgentInvalid,
             "an agent is a JSON object",
         ));
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Path, Query};
 use crate::auth::{Caller, Role};
 use crate::e164::{E164, clip};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::rfc3339;
 use crate::state::AppState;
 use crate::store::{CallRecord, CallTurn, Thread, ThreadMessage};
@@ -94,7 +94,7 @@ pub(crate) async fn list_calls(
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             "limit must be between 1 and 500",
         ));
     }
@@ -118,7 +118,9 @@ pub(crate) async fn get_call(
         .store()
         .call(&caller.circle.id, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("CALL_NOT_FOUND", format!("no call {:?}", clip(&id))))?;
+        .ok_or_else(|| {
+            ApiError::not_found(ErrorCode::CallNotFound, format!("no call {:?}", clip(&id)))
+        })?;
     let turns = state.store().turns(&call.id).await?;
     Ok(Json(CallView::new(call, Some(turns))))
 }
@@ -188,7 +190,7 @@ pub(crate) async fn threads(
     caller.require(Role::Read)?;
     let contact = query
         .contact
-        .ok_or_else(|| ApiError::invalid("INVALID_QUERY", "contact=+E164 is required"))?;
+        .ok_or_else(|| ApiError::invalid(ErrorCode::InvalidQuery, "contact=+E164 is required"))?;
     let contact = E164::parse(&contact)?;
     let mut out = Vec::new();
     for t in state

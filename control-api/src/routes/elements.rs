@@ -12,7 +12,7 @@ use super::{Body, Path, Query};
 use crate::auth::{Caller, Role};
 use crate::element::merge::merge;
 use crate::element::{self, CREATE_ROLE, ElementType, ElementView, check_name, role_of};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::state::AppState;
 use crate::store::Element;
@@ -111,7 +111,7 @@ fn seal_password(
 
 fn element_not_found(slug: &str) -> ApiError {
     ApiError::not_found(
-        "ELEMENT_NOT_FOUND",
+        ErrorCode::ElementNotFound,
         format!("no element {:?} in this circle", crate::e164::clip(slug)),
     )
 }
@@ -130,7 +130,7 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<ElementView>), ApiError> {
     caller.may(&circle, CREATE_ROLE)?;
     let element_type = ElementType::parse(&body.element_type)?;
-    check_name("slug", "ELEMENT_INVALID_SLUG", &body.slug)?;
+    check_name("slug", ErrorCode::ElementInvalidSlug, &body.slug)?;
     let spec = if body.spec.is_null() {
         json!({})
     } else {
@@ -280,7 +280,7 @@ pub(crate) async fn delete_element(
         let (_, active) = state.store().call_counts(number).await?;
         if active > 0 {
             return Err(ApiError::conflict(
-                "PHONE_CALLS_ACTIVE",
+                ErrorCode::PhoneCallsActive,
                 format!("{active} call(s) on {number} are active; delete after they end"),
             ));
         }
@@ -289,7 +289,7 @@ pub(crate) async fn delete_element(
         // A rented number would go on costing rent with nobody to release it.
         if !element.spec["carrier_number_id"].is_null() {
             return Err(ApiError::conflict(
-                "PHONE_NUMBER_PROVISIONED",
+                ErrorCode::PhoneNumberProvisioned,
                 "the element rents a number at the carrier; release it first",
             ));
         }
@@ -400,7 +400,7 @@ async fn unknown_operation(
 ) -> Result<StatusCode, ApiError> {
     caller.in_circle(&circle)?;
     Err(ApiError::not_found(
-        "OPERATION_NOT_FOUND",
+        ErrorCode::OperationNotFound,
         format!("no operation {:?}", crate::e164::clip(&operation)),
     ))
 }

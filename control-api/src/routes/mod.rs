@@ -16,7 +16,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 pub(crate) use agents::new_agent as new_agent_record;
@@ -48,7 +48,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         axum::Json::<T>::from_request(req, state)
             .await
             .map(|axum::Json(value)| Self(value))
-            .map_err(|rejection| ApiError::invalid("INVALID_BODY", rejection.body_text()))
+            .map_err(|rejection| ApiError::invalid(ErrorCode::InvalidBody, rejection.body_text()))
     }
 }
 
@@ -63,7 +63,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Self(value))
-            .map_err(|rejection| ApiError::invalid("INVALID_QUERY", rejection.body_text()))
+            .map_err(|rejection| ApiError::invalid(ErrorCode::InvalidQuery, rejection.body_text()))
     }
 }
 
@@ -77,14 +77,14 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         if has_encoded_control(parts.uri.path()) {
             return Err(ApiError::invalid(
-                "INVALID_PATH",
+                ErrorCode::InvalidPath,
                 "control characters are not allowed in the path",
             ));
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Self(value))
-            .map_err(|rejection| ApiError::invalid("INVALID_PATH", rejection.body_text()))
+            .map_err(|rejection| ApiError::invalid(ErrorCode::InvalidPath, rejection.body_text()))
     }
 }
 
@@ -99,7 +99,7 @@ fn has_encoded_control(path: &str) -> bool {
 /// Checks a free-text or id field from a body or query: at most `max` characters and no
 /// control characters; `code` otherwise.
 pub(crate) fn plain_text(
-    code: &'static str,
+    code: ErrorCode,
     field: &str,
     value: &str,
     max: usize,
@@ -130,7 +130,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Account {
             .filter(|v| !v.is_empty())
             .map(|v| Self(v.to_owned()))
             .ok_or_else(|| {
-                ApiError::invalid("ACCOUNT_REQUIRED", "the X-Account-ID header is required")
+                ApiError::invalid(
+                    ErrorCode::AccountRequired,
+                    "the X-Account-ID header is required",
+                )
             })
     }
 }
@@ -153,11 +156,11 @@ mod tests {
         ] {
             assert!(!has_encoded_control(ok), "{ok}");
         }
-        assert!(plain_text("X", "name", "main line", 16).is_ok());
+        assert!(plain_text(ErrorCode::InvalidBody, "name", "main line", 16).is_ok());
         assert_eq!(
-            plain_text("X", "name", "a\0b", 16).map_err(|e| e.code()),
-            Err("X")
+            plain_text(ErrorCode::InvalidBody, "name", "a\0b", 16).map_err(|e| e.code()),
+            Err("INVALID_BODY")
         );
-        assert!(plain_text("X", "name", "toolong", 3).is_err());
+        assert!(plain_text(ErrorCode::InvalidBody, "name", "toolong", 3).is_err());
     }
 }

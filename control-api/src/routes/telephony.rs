@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{Account, Body, Path, Query, plain_text};
 use crate::auth::{Caller, Role};
 use crate::e164::{E164, clip};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::secrets::Secret;
 use crate::state::AppState;
@@ -110,7 +110,7 @@ pub(crate) async fn list_numbers(
 ) -> Result<Json<Vec<NumberView>>, ApiError> {
     allow(&caller, &account, Role::Read)?;
     if let Some(agent_id) = &query.agent_id {
-        plain_text("INVALID_QUERY", "agent_id", agent_id, ID_MAX)?;
+        plain_text(ErrorCode::InvalidQuery, "agent_id", agent_id, ID_MAX)?;
     }
     let numbers = state
         .store()
@@ -128,11 +128,11 @@ async fn check_agent(
     agent_id: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(agent_id) = agent_id
-        && (plain_text("AGENT_NOT_FOUND", "agent_id", agent_id, ID_MAX).is_err()
+        && (plain_text(ErrorCode::AgentNotFound, "agent_id", agent_id, ID_MAX).is_err()
             || state.store().agent(circle_id, agent_id).await?.is_none())
     {
         return Err(ApiError::invalid(
-            "AGENT_NOT_FOUND",
+            ErrorCode::AgentNotFound,
             format!("no agent {:?} in this account", clip(agent_id)),
         ));
     }
@@ -153,7 +153,7 @@ pub(crate) async fn create_number(
     allow(&caller, &account, Role::Write)?;
     let number = E164::parse(&body.number)?;
     if plain_text(
-        "PROVIDER_NOT_FOUND",
+        ErrorCode::ProviderNotFound,
         "provider_id",
         &body.provider_id,
         ID_MAX,
@@ -166,7 +166,7 @@ pub(crate) async fn create_number(
             .is_none()
     {
         return Err(ApiError::invalid(
-            "PROVIDER_NOT_FOUND",
+            ErrorCode::ProviderNotFound,
             format!("no provider {:?} in this account", clip(&body.provider_id)),
         ));
     }
@@ -219,7 +219,10 @@ async fn sync_sip(state: &AppState) {
 }
 
 fn number_not_found(id: &str) -> ApiError {
-    ApiError::not_found("NUMBER_NOT_FOUND", format!("no number {:?}", clip(id)))
+    ApiError::not_found(
+        ErrorCode::NumberNotFound,
+        format!("no number {:?}", clip(id)),
+    )
 }
 
 /// Delete a number.
@@ -330,7 +333,7 @@ pub(crate) async fn create_provider(
         ("46elks" | "email", None) => {}
         ("46elks" | "email", Some(_)) => {
             return Err(ApiError::invalid(
-                "PROVIDER_INVALID",
+                ErrorCode::ProviderInvalid,
                 "registrar is for kind sip only",
             ));
         }
@@ -339,25 +342,25 @@ pub(crate) async fn create_provider(
         }
         ("sip", None) => {
             return Err(ApiError::invalid(
-                "PROVIDER_INVALID",
+                ErrorCode::ProviderInvalid,
                 "a sip provider needs registrar (sip:host[:port])",
             ));
         }
         _ => {
             return Err(ApiError::invalid(
-                "PROVIDER_INVALID",
+                ErrorCode::ProviderInvalid,
                 "kind must be 46elks, sip or email",
             ));
         }
     }
     if body.username.is_empty() || body.password.is_empty() || body.password.len() > 1024 {
         return Err(ApiError::invalid(
-            "PROVIDER_INVALID",
+            ErrorCode::ProviderInvalid,
             "username and password are required (the password at most 1024 bytes)",
         ));
     }
-    plain_text("PROVIDER_INVALID", "username", &body.username, 256)?;
-    plain_text("PROVIDER_INVALID", "name", &body.name, 256)?;
+    plain_text(ErrorCode::ProviderInvalid, "username", &body.username, 256)?;
+    plain_text(ErrorCode::ProviderInvalid, "name", &body.name, 256)?;
     let sealer = state.sealer()?;
     let id = new_id("prv");
     let sealed_secret = sealer.seal(&id, &Secret::new(body.password))?;
@@ -401,7 +404,7 @@ pub(crate) async fn delete_provider(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(
-            "PROVIDER_NOT_FOUND",
+            ErrorCode::ProviderNotFound,
             format!("no provider {:?}", clip(&id)),
         ))
     }

@@ -2,7 +2,7 @@
 
 use super::{MAX_ACCEPTED, config_error};
 use crate::e164::clip;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// `local@domain`, no spaces or control characters, at most 254 characters (RFC 5321's
 /// path limit), the local part at most 64; the domain comes back lower-cased.
@@ -19,7 +19,7 @@ pub(super) fn address(field: &str, text: &str) -> Result<String, ApiError> {
     match well_formed {
         Some((local, domain)) => Ok(format!("{local}@{}", domain.to_lowercase())),
         None => Err(ApiError::invalid(
-            "EMAIL_INVALID_ADDRESS",
+            ErrorCode::EmailInvalidAddress,
             format!(
                 "{field}: {:?} is not an email address (local@domain)",
                 clip(text)

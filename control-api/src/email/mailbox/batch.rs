@@ -12,7 +12,7 @@ use voxgate_mail::imap::{FlagChange, ImapSession};
 
 use super::change::SEEN;
 use super::{FolderName, Label, Uids, connect, finish, imap_error};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -121,7 +121,7 @@ pub async fn batch_apply(
 fn plan(body: &BatchApply) -> Result<Vec<Group>, ApiError> {
     if body.actions.is_empty() || body.actions.len() > MAX_ACTIONS {
         return Err(ApiError::invalid(
-            "INVALID_BODY",
+            ErrorCode::InvalidBody,
             format!(
                 "actions must hold 1 to {MAX_ACTIONS} actions, not {}",
                 body.actions.len()
@@ -147,12 +147,12 @@ fn plan(body: &BatchApply) -> Result<Vec<Group>, ApiError> {
 /// One action, checked, as a group of its own.
 fn check(i: usize, action: &BatchAction) -> Result<Group, ApiError> {
     let field = |name: &str| format!("actions[{i}].{name}");
-    let uids = Uids::parse("INVALID_BODY", &field("uids"), &action.uids)?;
+    let uids = Uids::parse(ErrorCode::InvalidBody, &field("uids"), &action.uids)?;
     let folder = FolderName::parse(&field("folder"), action.folder.as_deref())?;
     let kind = action.action;
     let unexpected = |name: &str| {
         ApiError::invalid(
-            "INVALID_BODY",
+            ErrorCode::InvalidBody,
             format!(
                 "{} does not take {name} ({})",
                 field("action"),
@@ -162,7 +162,7 @@ fn check(i: usize, action: &BatchAction) -> Result<Group, ApiError> {
     };
     let required = |name: &str| {
         ApiError::invalid(
-            "INVALID_BODY",
+            ErrorCode::InvalidBody,
             format!("{} {} needs {name}", field("action"), kind.as_str()),
         )
     };
@@ -182,7 +182,7 @@ fn check(i: usize, action: &BatchAction) -> Result<Group, ApiError> {
             let target = FolderName::parse(&field("target"), Some(target))?;
             if target == folder {
                 return Err(ApiError::invalid(
-                    "EMAIL_INVALID_FOLDER",
+                    ErrorCode::EmailInvalidFolder,
                     format!("{} is the folder the messages are in", field("target")),
                 ));
             }
@@ -237,7 +237,7 @@ async fn run(session: &mut ImapSession, group: &Group) -> Result<(), ApiError> {
         // `check` pairs every kind with its argument.
         (kind, _) => {
             return Err(ApiError::invalid(
-                "INVALID_BODY",
+                ErrorCode::InvalidBody,
                 format!("{} without its argument", kind.as_str()),
             ));
         }

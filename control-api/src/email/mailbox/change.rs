@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use voxgate_mail::imap::FlagChange;
 
 use super::{FolderName, Label, Uids, connect, finish, imap_error};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -76,7 +76,7 @@ pub async fn mark_read(
     element: &Element,
     body: &MarkRead,
 ) -> Result<Value, ApiError> {
-    let uids = Uids::parse("INVALID_BODY", "uids", &body.uids)?;
+    let uids = Uids::parse(ErrorCode::InvalidBody, "uids", &body.uids)?;
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
     let read = body.read.unwrap_or(true);
     let change = if read {
@@ -112,7 +112,7 @@ async fn label(
     body: &LabelChange,
     change: FlagChange,
 ) -> Result<Value, ApiError> {
-    let uids = Uids::parse("INVALID_BODY", "uids", &body.uids)?;
+    let uids = Uids::parse(ErrorCode::InvalidBody, "uids", &body.uids)?;
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
     let label = Label::parse(&body.label)?;
     flags(state, element, &folder, &uids, change, label.as_str()).await?;
@@ -148,10 +148,13 @@ pub async fn delete_message(
     body: &DeleteMessages,
 ) -> Result<Value, ApiError> {
     let uids = match (&body.uids, body.uid) {
-        (Some(uids), None) => Uids::parse("INVALID_BODY", "uids", uids)?,
-        (None, Some(uid)) => Uids::parse("INVALID_BODY", "uid", &[uid])?,
+        (Some(uids), None) => Uids::parse(ErrorCode::InvalidBody, "uids", uids)?,
+        (None, Some(uid)) => Uids::parse(ErrorCode::InvalidBody, "uid", &[uid])?,
         _ => {
-            return Err(ApiError::invalid("INVALID_BODY", "give either uids or uid"));
+            return Err(ApiError::invalid(
+                ErrorCode::InvalidBody,
+                "give either uids or uid",
+            ));
         }
     };
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
@@ -197,12 +200,12 @@ pub async fn move_to_folder(
     element: &Element,
     body: &MoveMessages,
 ) -> Result<Value, ApiError> {
-    let uids = Uids::parse("INVALID_BODY", "uids", &body.uids)?;
+    let uids = Uids::parse(ErrorCode::InvalidBody, "uids", &body.uids)?;
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
     let target = FolderName::parse("target", Some(&body.target))?;
     if target == folder {
         return Err(ApiError::invalid(
-            "EMAIL_INVALID_FOLDER",
+            ErrorCode::EmailInvalidFolder,
             "target is the folder the messages are in",
         ));
     }

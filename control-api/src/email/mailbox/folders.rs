@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use voxgate_mail::imap::ImapSession;
 
 use super::{FolderName, connect, finish, imap_error};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -53,7 +53,7 @@ pub async fn folder_counts(
                 .collect::<Result<_, _>>()?;
             if names.len() > MAX_COUNTED_FOLDERS {
                 return Err(ApiError::invalid(
-                    "INVALID_QUERY",
+                    ErrorCode::InvalidQuery,
                     format!("at most {MAX_COUNTED_FOLDERS} folders"),
                 ));
             }

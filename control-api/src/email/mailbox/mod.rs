@@ -36,7 +36,7 @@ use voxgate_mail::MailError;
 use voxgate_mail::imap::{ImapSession, Summary};
 
 use super::{account, connection};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -64,7 +64,7 @@ impl FolderName {
             Ok(Self(name.to_owned()))
         } else {
             Err(ApiError::invalid(
-                "EMAIL_INVALID_FOLDER",
+                ErrorCode::EmailInvalidFolder,
                 format!(
                     "{field} must be 1 to {MAX_FOLDER_CHARS} characters without control characters"
                 ),
@@ -91,7 +91,7 @@ impl Label {
             Ok(Self(label.to_owned()))
         } else {
             Err(ApiError::invalid(
-                "EMAIL_INVALID_LABEL",
+                ErrorCode::EmailInvalidLabel,
                 format!(
                     "a label is 1 to {MAX_LABEL_CHARS} ASCII letters, digits or $_-. (an IMAP keyword)"
                 ),
@@ -112,7 +112,7 @@ pub struct Uids(Vec<u32>);
 
 impl Uids {
     /// `code` (`INVALID_BODY` or `INVALID_QUERY`) for an empty list, too many, or UID 0.
-    pub fn parse(code: &'static str, field: &str, uids: &[u32]) -> Result<Self, ApiError> {
+    pub fn parse(code: ErrorCode, field: &str, uids: &[u32]) -> Result<Self, ApiError> {
         if uids.is_empty() || uids.len() > MAX_UIDS {
             return Err(ApiError::invalid(
                 code,
@@ -135,7 +135,7 @@ impl Uids {
     }
 
     /// One UID (a query's `uid=`).
-    pub fn one(code: &'static str, field: &str, uid: u32) -> Result<u32, ApiError> {
+    pub fn one(code: ErrorCode, field: &str, uid: u32) -> Result<u32, ApiError> {
         Self::parse(code, field, &[uid]).map(|_| uid)
     }
 
@@ -183,10 +183,12 @@ async fn finish<T>(session: ImapSession, result: Result<T, ApiError>) -> Result<
 fn imap_error(e: &MailError) -> ApiError {
     match e {
         MailError::Refused(reason) => ApiError::not_found(
-            "EMAIL_FOLDER_NOT_FOUND",
+            ErrorCode::EmailFolderNotFound,
             format!("the mailbox has no such folder: {reason}"),
         ),
-        MailError::InvalidArgument(reason) => ApiError::invalid("INVALID_QUERY", reason.clone()),
+        MailError::InvalidArgument(reason) => {
+            ApiError::invalid(ErrorCode::InvalidQuery, reason.clone())
+        }
         other => connection::mail_error("imap", other),
     }
 }

@@ -11,7 +11,7 @@ use voxgate_mail::imap::Fetched;
 use voxgate_mail::inbound::{self, Limits};
 
 use super::{FolderName, Uids, connect, finish, imap_error, is_seen, summary_view};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -74,7 +74,7 @@ pub async fn list_inbox(
     let limit = limit(query.limit)?;
     let cursor = query
         .cursor
-        .map(|c| Uids::one("INVALID_QUERY", "cursor", c))
+        .map(|c| Uids::one(ErrorCode::InvalidQuery, "cursor", c))
         .transpose()?;
     let mut session = connect(state, element).await?;
     let page = session
@@ -98,12 +98,12 @@ pub async fn get_message(
     let (uid, folder) = match (&query.message_id, query.uid) {
         (Some(id), None) if query.folder.is_none() => return stored(state, element, id).await,
         (None, Some(uid)) => (
-            Uids::one("INVALID_QUERY", "uid", uid)?,
+            Uids::one(ErrorCode::InvalidQuery, "uid", uid)?,
             FolderName::parse("folder", query.folder.as_deref())?,
         ),
         _ => {
             return Err(ApiError::invalid(
-                "INVALID_QUERY",
+                ErrorCode::InvalidQuery,
                 "give either uid (and folder) or message_id",
             ));
         }
@@ -114,7 +114,7 @@ pub async fn get_message(
 
 /// A stored message of the element.
 async fn stored(state: &AppState, element: &Element, id: &str) -> Result<Value, ApiError> {
-    crate::routes::plain_text("INVALID_QUERY", "message_id", id, 64)?;
+    crate::routes::plain_text(ErrorCode::InvalidQuery, "message_id", id, 64)?;
     let message = state.store().email().message(&element.id, id).await?;
     message
         .map(|m| crate::email::deliver::view(&m))
@@ -140,7 +140,7 @@ async fn fetch(
 
 fn not_found_message(id: &str) -> ApiError {
     ApiError::not_found(
-        "EMAIL_MESSAGE_NOT_FOUND",
+        ErrorCode::EmailMessageNotFound,
         format!("no message {:?} in this mailbox", crate::e164::clip(id)),
     )
 }
@@ -218,12 +218,12 @@ pub async fn get_attachment(
     element: &Element,
     query: &AttachmentQuery,
 ) -> Result<Value, ApiError> {
-    let uid = Uids::one("INVALID_QUERY", "uid", query.uid)?;
+    let uid = Uids::one(ErrorCode::InvalidQuery, "uid", query.uid)?;
     let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let fetched = fetch(state, element, &folder, uid).await?;
     let missing = || {
         ApiError::not_found(
-            "EMAIL_ATTACHMENT_NOT_FOUND",
+            ErrorCode::EmailAttachmentNotFound,
             format!("message {uid} has no attachment {}", query.index),
         )
     };
@@ -250,7 +250,7 @@ pub(super) fn limit(limit: Option<i64>) -> Result<usize, ApiError> {
         Ok(usize::try_from(limit).unwrap_or(1))
     } else {
         Err(ApiError::invalid(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             format!("limit must be 1 to {MAX_LIMIT}, not {limit}"),
         ))
     }

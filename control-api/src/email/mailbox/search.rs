@@ -7,7 +7,7 @@ use voxgate_mail::imap::{ImapSession, Search, Summary};
 
 use super::read::limit;
 use super::{FolderName, connect, finish, imap_error, summary_view};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -56,10 +56,10 @@ pub async fn search(
 fn criteria(query: &SearchQuery) -> Result<Search, ApiError> {
     for (field, value) in [("text", &query.text), ("from", &query.from)] {
         if let Some(value) = value {
-            crate::routes::plain_text("INVALID_QUERY", field, value, MAX_SEARCH_CHARS)?;
+            crate::routes::plain_text(ErrorCode::InvalidQuery, field, value, MAX_SEARCH_CHARS)?;
             if value.is_empty() {
                 return Err(ApiError::invalid(
-                    "INVALID_QUERY",
+                    ErrorCode::InvalidQuery,
                     format!("{field} is empty"),
                 ));
             }
@@ -70,7 +70,7 @@ fn criteria(query: &SearchQuery) -> Result<Search, ApiError> {
             && !is_date(value)
         {
             return Err(ApiError::invalid(
-                "INVALID_QUERY",
+                ErrorCode::InvalidQuery,
                 format!("{field} must be a date, YYYY-MM-DD"),
             ));
         }
@@ -83,7 +83,7 @@ fn criteria(query: &SearchQuery) -> Result<Search, ApiError> {
     };
     if search == Search::default() {
         return Err(ApiError::invalid(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             "give at least one of text, from, since, before",
         ));
     }

@@ -60,23 +60,23 @@ fn labels() {
 #[test]
 fn uids() {
     assert_eq!(
-        code(Uids::parse("INVALID_BODY", "uids", &[])),
+        code(Uids::parse(ErrorCode::InvalidBody, "uids", &[])),
         "INVALID_BODY"
     );
     assert_eq!(
-        code(Uids::parse("INVALID_QUERY", "uid", &[0])),
+        code(Uids::parse(ErrorCode::InvalidQuery, "uid", &[0])),
         "INVALID_QUERY"
     );
     let many: Vec<u32> = (1..=1001).collect();
     assert_eq!(
-        code(Uids::parse("INVALID_BODY", "uids", &many)),
+        code(Uids::parse(ErrorCode::InvalidBody, "uids", &many)),
         "INVALID_BODY"
     );
     assert_eq!(
-        code(Uids::parse("INVALID_BODY", "uids", &many[..1000])),
+        code(Uids::parse(ErrorCode::InvalidBody, "uids", &many[..1000])),
         "ok"
     );
-    let uids = Uids::parse("INVALID_BODY", "uids", &[3, 1, 3, u32::MAX]).expect("valid");
+    let uids = Uids::parse(ErrorCode::InvalidBody, "uids", &[3, 1, 3, u32::MAX]).expect("valid");
     assert_eq!(uids.as_slice(), [3, 1, u32::MAX]);
 }
 

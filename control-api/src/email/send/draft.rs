@@ -6,7 +6,7 @@ use serde::Deserialize;
 use voxgate_mail::compose::Attachment;
 
 use crate::email::address::{Address, AddressList, MAX_RECIPIENTS};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::store::Recipients;
 
 /// The largest subject (RFC 5322's line limit).
@@ -93,7 +93,7 @@ pub(super) fn parse_send(body: SendMail) -> Result<Draft, ApiError> {
     let to = body.to.parse("to")?;
     if to.is_empty() {
         return Err(ApiError::invalid(
-            "EMAIL_INVALID_ADDRESS",
+            ErrorCode::EmailInvalidAddress,
             "to: at least one recipient is required",
         ));
     }
@@ -153,13 +153,13 @@ pub(super) fn message_id(field: &str, text: &str) -> Result<String, ApiError> {
 }
 
 pub(super) fn invalid_message(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("EMAIL_INVALID_MESSAGE", message)
+    ApiError::invalid(ErrorCode::EmailInvalidMessage, message)
 }
 
 pub(super) fn check_content(draft: &Draft) -> Result<(), ApiError> {
     if draft.recipients.len() > MAX_RECIPIENTS {
         return Err(ApiError::invalid(
-            "EMAIL_TOO_MANY_RECIPIENTS",
+            ErrorCode::EmailTooManyRecipients,
             format!("at most {MAX_RECIPIENTS} recipients per message"),
         ));
     }
@@ -182,7 +182,7 @@ pub(super) fn check_content(draft: &Draft) -> Result<(), ApiError> {
 }
 
 pub(super) fn attachments(list: &[AttachmentIn]) -> Result<Vec<Attachment>, ApiError> {
-    let bad = |message: String| ApiError::invalid("EMAIL_INVALID_ATTACHMENT", message);
+    let bad = |message: String| ApiError::invalid(ErrorCode::EmailInvalidAttachment, message);
     if list.len() > MAX_ATTACHMENTS {
         return Err(bad(format!("at most {MAX_ATTACHMENTS} attachments")));
     }

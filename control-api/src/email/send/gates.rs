@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::email::address::Address;
 use crate::email::audit::{self, Subject};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -35,7 +35,7 @@ pub(super) async fn gate_suppressed(
             .await?;
             return Err(ApiError::failed(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "EMAIL_SUPPRESSED",
+                ErrorCode::EmailSuppressed,
                 format!(
                     "{address} is on the suppression list ({}): nothing was sent",
                     s.source
@@ -62,7 +62,7 @@ pub(super) async fn gate_known(
         {
             return Err(ApiError::failed(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "EMAIL_UNKNOWN_RECIPIENT",
+                ErrorCode::EmailUnknownRecipient,
                 format!(
                     "{address} is not a known contact and send_policy is known_only: nothing was sent"
                 ),
@@ -88,7 +88,7 @@ pub(super) async fn gate_consent(
         if !matches!(consent.as_deref(), Some("soft_optin" | "double_optin")) {
             return Err(ApiError::failed(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "EMAIL_NO_CONSENT",
+                ErrorCode::EmailNoConsent,
                 format!(
                     "{address} has not opted in (soft_optin or double_optin) to tracked mail: nothing was sent"
                 ),

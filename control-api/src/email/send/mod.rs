@@ -31,7 +31,7 @@ use super::address::Address;
 use super::audit::{self, Subject};
 use super::deliver;
 use crate::element::email::{EmailSpec, SendPolicy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::now_ms;
 use crate::phone::check_enabled;
 use crate::state::AppState;
@@ -184,7 +184,7 @@ pub(crate) async fn original_of(
     };
     found.ok_or_else(|| {
         ApiError::not_found(
-            "EMAIL_MESSAGE_NOT_FOUND",
+            ErrorCode::EmailMessageNotFound,
             format!("no message {:?} on this element", crate::e164::clip(id)),
         )
     })

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::{flag, is_unique_violation, json};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
 use crate::store::{Element, ElementVersion, StoreResult};
 
@@ -50,7 +50,7 @@ pub(super) async fn insert(pool: &AnyPool, e: &Element) -> StoreResult<()> {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err) => {
             return Err(ApiError::conflict(
-                "ELEMENT_SLUG_TAKEN",
+                ErrorCode::ElementSlugTaken,
                 format!("an element with slug {:?} exists in this circle", e.slug),
             ));
         }
@@ -141,7 +141,7 @@ pub(super) async fn save_spec(
     .await?;
     if updated.rows_affected() != 1 {
         return Err(ApiError::conflict(
-            "ELEMENT_VERSION_CONFLICT",
+            ErrorCode::ElementVersionConflict,
             format!("the element changed since version {expected}; read it and try again"),
         ));
     }

@@ -34,7 +34,7 @@ use super::{
     NewKey, NumberRecord, Outcome, ProviderRecord, SmsRecord, Store, StoreResult, Suppression,
     Thread, ThreadMessage, Tracking,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
 
 /// Which database a [`SqlStore`] runs on.
@@ -81,7 +81,7 @@ impl SqlStore {
             Backend::Postgres
         } else {
             return Err(ApiError::invalid(
-                "STORE_URL_INVALID",
+                ErrorCode::StoreUrlInvalid,
                 "store.url must start with postgres:// (or sqlite:)",
             ));
         };

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::is_unique_violation;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::store::{NumberRecord, ProviderRecord, StoreResult};
 
 fn provider(row: &AnyRow) -> StoreResult<ProviderRecord> {
@@ -82,7 +82,7 @@ pub(super) async fn delete_provider(
         .try_get("n")?;
     if users > 0 {
         return Err(ApiError::conflict(
-            "PROVIDER_IN_USE",
+            ErrorCode::ProviderInUse,
             format!("{users} number(s) use this provider; delete or move them first"),
         ));
     }
@@ -94,7 +94,7 @@ pub(super) async fn delete_provider(
         .map_err(|e| match &e {
             // A number registered between the count and the delete.
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                ApiError::conflict("PROVIDER_IN_USE", "a number uses this provider")
+                ApiError::conflict(ErrorCode::ProviderInUse, "a number uses this provider")
             }
             _ => e.into(),
         })?;
@@ -118,7 +118,7 @@ pub(super) async fn insert_number(pool: &AnyPool, n: &NumberRecord) -> StoreResu
     match inserted {
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(ApiError::invalid(
-            "NUMBER_EXISTS",
+            ErrorCode::NumberExists,
             format!("{} is registered already", n.number),
         )),
         Err(e) => Err(e.into()),

@@ -13,6 +13,10 @@ use serde::Serialize;
 
 use crate::auth::Role;
 
+mod code;
+
+pub use code::ErrorCode;
+
 /// A failed control-API request.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -38,7 +42,7 @@ pub enum ApiError {
     #[error("{message}")]
     Invalid {
         /// The stable code, e.g. `PHONE_INVALID_NUMBER` or `INVALID_BODY`.
-        code: &'static str,
+        code: ErrorCode,
         /// What is wrong, naming the field.
         message: String,
     },
@@ -46,7 +50,7 @@ pub enum ApiError {
     #[error("{message}")]
     NotFound {
         /// The stable code, e.g. `ELEMENT_NOT_FOUND`.
-        code: &'static str,
+        code: ErrorCode,
         /// What was looked for.
         message: String,
     },
@@ -54,7 +58,7 @@ pub enum ApiError {
     #[error("{message}")]
     Conflict {
         /// The stable code, e.g. `ELEMENT_SLUG_TAKEN`.
-        code: &'static str,
+        code: ErrorCode,
         /// What conflicts.
         message: String,
     },
@@ -64,7 +68,7 @@ pub enum ApiError {
         /// 402, 422, 429 or 502.
         status: StatusCode,
         /// `PHONE_AUTH_FAILED`, `PHONE_SEND_FAILED`, ...
-        code: &'static str,
+        code: ErrorCode,
         /// What the carrier said, without credentials.
         message: String,
         /// Whether the same request may succeed later.
@@ -77,7 +81,7 @@ pub enum ApiError {
         /// The HTTP status.
         status: StatusCode,
         /// `EMAIL_SEND_FAILED`, `EMAIL_DAILY_CAP_REACHED`, ...
-        code: &'static str,
+        code: ErrorCode,
         /// What happened, without credentials.
         message: String,
         /// Whether the same request may succeed later.
@@ -87,7 +91,7 @@ pub enum ApiError {
     #[error("{message}")]
     Unauthorized {
         /// The stable code, e.g. `WEBHOOK_TOKEN_INVALID`.
-        code: &'static str,
+        code: ErrorCode,
         /// What is wrong.
         message: String,
     },
@@ -95,7 +99,7 @@ pub enum ApiError {
     #[error("{message}")]
     Unavailable {
         /// The stable code, e.g. `PHONE_SIP_UNAVAILABLE`.
-        code: &'static str,
+        code: ErrorCode,
         /// What is missing.
         message: String,
     },
@@ -127,7 +131,7 @@ pub struct ErrorDetail {
 
 impl ApiError {
     /// A 400 with `code`.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Invalid {
             code,
             message: message.into(),
@@ -135,7 +139,7 @@ impl ApiError {
     }
 
     /// A 404 with `code`.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::NotFound {
             code,
             message: message.into(),
@@ -143,7 +147,7 @@ impl ApiError {
     }
 
     /// A 409 with `code`.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             message: message.into(),
@@ -153,7 +157,7 @@ impl ApiError {
     /// A failure with its own `status`.
     pub fn failed(
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: impl Into<String>,
         retryable: bool,
     ) -> Self {
@@ -165,22 +169,27 @@ impl ApiError {
         }
     }
 
-    /// The stable code.
+    /// The stable code's wire name.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The stable code.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Self::AuthRequired => "AUTH_REQUIRED",
-            Self::InvalidKey => "AUTH_INVALID_KEY",
-            Self::Forbidden { .. } => "AUTH_FORBIDDEN",
-            Self::WrongCircle(_) => "AUTH_WRONG_CIRCLE",
+            Self::AuthRequired => ErrorCode::AuthRequired,
+            Self::InvalidKey => ErrorCode::AuthInvalidKey,
+            Self::Forbidden { .. } => ErrorCode::AuthForbidden,
+            Self::WrongCircle(_) => ErrorCode::AuthWrongCircle,
             Self::Invalid { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Carrier { code, .. }
             | Self::Failed { code, .. }
             | Self::Unavailable { code, .. }
-            | Self::Unauthorized { code, .. } => code,
-            Self::SecretsUnavailable => "SECRETS_UNAVAILABLE",
-            Self::Store(_) => "STORE_FAILED",
+            | Self::Unauthorized { code, .. } => *code,
+            Self::SecretsUnavailable => ErrorCode::SecretsUnavailable,
+            Self::Store(_) => ErrorCode::StoreFailed,
         }
     }
 
@@ -270,13 +279,13 @@ mod tests {
                 false,
             ),
             (
-                ApiError::invalid("PHONE_INVALID_NUMBER", "x"),
+                ApiError::invalid(ErrorCode::PhoneInvalidNumber, "x"),
                 400,
                 "PHONE_INVALID_NUMBER",
                 false,
             ),
             (
-                ApiError::conflict("ELEMENT_SLUG_TAKEN", "x"),
+                ApiError::conflict(ErrorCode::ElementSlugTaken, "x"),
                 409,
                 "ELEMENT_SLUG_TAKEN",
                 false,
