@@ -459,7 +459,7 @@ async fn addresses_are_provisioned_listed_and_removed() {
             "anyone@catchall.example",
         ] {
             let r = write(&app, "b", "mail", "provision-address", taken).await;
-            expect(&r, StatusCode::CONFLICT, "EMAIL_ADDRESS_TAKEN");
+            expect(&r, StatusCode::CONFLICT, "EMAIL_ALIAS_EXISTS");
         }
         for bad in ["nobody", "a b@x.se", ""] {
             let r = write(&app, "a", "mail", "provision-address", bad).await;
