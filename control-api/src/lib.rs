@@ -32,6 +32,7 @@ pub mod element;
 pub mod email;
 mod error;
 pub mod ids;
+pub mod ops;
 pub mod phone;
 pub mod recorder;
 pub mod routes;

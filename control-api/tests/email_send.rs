@@ -420,7 +420,7 @@ async fn bad_requests_get_their_codes_and_store_nothing() {
     }
     let forbidden = rig
         .op(
-            Role::Write,
+            Role::Read,
             Method::POST,
             "send",
             Some(json!({"to": "a@x.test", "subject": "s", "text": "t"})),
@@ -552,7 +552,7 @@ fn decode_qp(message: &str) -> String {
 }
 
 #[tokio::test]
-async fn suppressions_are_admin_only_need_a_reason_and_gate_every_send() {
+async fn suppressions_keep_their_documented_roles_and_gate_every_send() {
     let rig = Rig::new(500, json!({})).await;
     let missing = rig
         .post(
@@ -561,15 +561,15 @@ async fn suppressions_are_admin_only_need_a_reason_and_gate_every_send() {
         )
         .await;
     assert_eq!(missing.code(), "EMAIL_REASON_REQUIRED");
-    let writer = rig
+    let reader = rig
         .op(
-            Role::Write,
+            Role::Read,
             Method::POST,
             "add-suppression",
             Some(json!({"address": "b@x.test", "reason": "asked"})),
         )
         .await;
-    assert_eq!(writer.code(), "AUTH_FORBIDDEN");
+    assert_eq!(reader.code(), "AUTH_FORBIDDEN");
     let added = rig
         .post(
             "add-suppression",

@@ -15,17 +15,14 @@ use voxgate_control_api::store::{
 
 /// A live element of `element_type` in a circle.
 async fn element(store: &dyn Store, circle_id: &str, slug: &str, element_type: &str) -> Element {
-    let e = Element {
-        id: new_id("elm"),
-        circle_id: circle_id.to_owned(),
-        element_type: element_type.to_owned(),
-        slug: slug.to_owned(),
-        spec: json!({"address": format!("{slug}@mail.example")}),
-        enabled: true,
-        version: 1,
-        created_at: 1_000,
-        updated_at: 1_000,
-    };
+    let e = Element::new(
+        new_id("elm"),
+        circle_id.to_owned(),
+        element_type,
+        slug.to_owned(),
+        json!({"address": format!("{slug}@mail.example")}),
+        1_000,
+    );
     store.insert_element(&e).await.expect("element");
     e
 }

@@ -14,17 +14,14 @@ use voxgate_control_api::store::{
 };
 
 fn element(circle_id: &str, slug: &str) -> Element {
-    Element {
-        id: new_id("elm"),
-        circle_id: circle_id.to_owned(),
-        element_type: "phone-number".to_owned(),
-        slug: slug.to_owned(),
-        spec: json!({"number": "+46700000001", "max_retries": 3}),
-        enabled: true,
-        version: 1,
-        created_at: 1_000,
-        updated_at: 1_000,
-    }
+    Element::new(
+        new_id("elm"),
+        circle_id.to_owned(),
+        "phone-number",
+        slug.to_owned(),
+        json!({"number": "+46700000001", "max_retries": 3}),
+        1_000,
+    )
 }
 
 fn agent(circle_id: &str, name: &str) -> AgentRecord {

@@ -32,11 +32,10 @@ use serde_json::{Map, Value};
 
 use super::Validated;
 use crate::e164::clip;
+pub use crate::element::sealed::SealedField as SmtpPassword;
 use crate::error::{ApiError, ErrorCode};
 use crate::store::Element;
-pub use password::{
-    PASSWORD_MASK, SealedPassword, SmtpPassword, redact, seal_password, smtp_password,
-};
+pub use password::{PASSWORD_MASK, redact, seal_password, smtp_password};
 use server::{Server, ServerInput};
 use syntax::{address, display_name, domain, list};
 

@@ -1,17 +1,20 @@
 //! Elements: the typed, versioned things a circle owns (`phone-number`, `email`,
-//! `websocket`), their spec validation, deep-merge updates, and the operation table each
-//! type declares (name, method, role), from which `ops/schema` and the router's role checks
-//! are both taken.
+//! `websocket`), their spec validation, secrets in specs, deep-merge updates, and the
+//! generic lifecycle ([`lifecycle`]: create, update, versions, restore, enable, delete,
+//! activity, stats, README, bundles). The operation tables are in [`crate::ops`].
 
+pub mod activity;
+pub mod bundle;
 pub mod email;
+pub mod lifecycle;
 pub mod merge;
 pub mod phone;
-mod websocket;
+pub mod sealed;
+pub mod websocket;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::auth::Role;
 use crate::e164::clip;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::rfc3339;
@@ -66,36 +69,59 @@ impl ElementType {
         }
     }
 
-    /// What the type's ports carry: inputs it acts on, outputs it emits.
-    fn ports(self) -> Value {
+    /// The spec's JSON schema, generated from the spec type where it is typed.
+    pub fn spec_schema(self) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::PartialSchema as _;
         match self {
-            Self::PhoneNumber => json!({
-                "inputs": ["sms.send", "call.place", "call.message"],
-                "outputs": ["sms.received", "sms.delivered", "call.started", "call.turn", "call.ended"],
-            }),
-            Self::Email => json!({
-                "inputs": ["email.send"],
-                "outputs": ["email.received", "email.bounced"],
-            }),
-            Self::Websocket => json!({"inputs": [], "outputs": ["event"]}),
+            Self::PhoneNumber => phone::PhoneSpec::schema(),
+            Self::Email => email::EmailSpec::schema(),
+            Self::Websocket => websocket::WebsocketSpec::schema(),
         }
     }
 
-    /// The spec's JSON schema, generated from the spec type where it is typed.
-    fn spec_schema(self) -> Value {
+    /// Shows the secrets of a stored spec of this type masked.
+    pub fn redact(self, spec: &mut Value) {
+        match self {
+            Self::PhoneNumber => phone::redact(spec),
+            Self::Email => email::redact(spec),
+            Self::Websocket => {}
+        }
+    }
+
+    /// What a deep-merge update starts from: the stored spec without the defaults that
+    /// follow other fields, so that the merge takes them along.
+    pub fn unfill(self, stored: &Value) -> Value {
+        match self {
+            Self::Email => email::unfill(stored),
+            _ => stored.clone(),
+        }
+    }
+
+    /// Copies into `spec` (an older version, or a bundle's) what only operations set, as it
+    /// is in `current` (a phone number's lease or rented number), so that restoring or
+    /// importing cannot claim or drop a number.
+    pub fn carry_managed(self, spec: &mut Value, current: &Value) {
+        if self == Self::PhoneNumber {
+            phone::carry_managed(spec, current);
+        }
+    }
+
+    /// Readies a validated spec for storage as element `id`: refuses changes to what only
+    /// operations set, and seals secrets (`previous`: the stored spec on update).
+    pub fn prepare(
+        self,
+        spec: &mut Value,
+        previous: Option<&Value>,
+        id: &str,
+        sealer: Option<&crate::secrets::Sealer>,
+    ) -> Result<(), ApiError> {
         match self {
             Self::PhoneNumber => {
-                serde_json::to_value(<phone::PhoneSpec as utoipa::PartialSchema>::schema())
-                    .unwrap_or(Value::Null)
+                phone::check_managed(previous, spec)?;
+                phone::seal_secrets(spec, previous, id, sealer)
             }
-            Self::Email => {
-                serde_json::to_value(<email::EmailSpec as utoipa::PartialSchema>::schema())
-                    .unwrap_or(Value::Null)
-            }
-            Self::Websocket => json!({
-                "type": "object",
-                "properties": {"events": {"type": "array", "items": {"type": "string"}}},
-            }),
+            Self::Email => email::seal_password(spec, previous, id, sealer),
+            Self::Websocket => Ok(()),
         }
     }
 }
@@ -107,228 +133,6 @@ pub struct Validated {
     pub spec: Value,
     /// Allowed but probably unintended settings.
     pub warnings: Vec<String>,
-}
-
-/// One operation on an element: how it is called and the least role it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Operation {
-    /// `get`, `update`, ...
-    pub name: &'static str,
-    /// HTTP method.
-    pub method: &'static str,
-    /// Least role.
-    pub role: Role,
-    /// What it does.
-    pub summary: &'static str,
-}
-
-/// The operations every element type has. Type-specific ones (SMS, calls) join them in
-/// their issues.
-pub const COMMON_OPERATIONS: [Operation; 8] = [
-    Operation {
-        name: "get",
-        method: "GET",
-        role: Role::Read,
-        summary: "the element and its spec",
-    },
-    Operation {
-        name: "update",
-        method: "PATCH",
-        role: Role::Write,
-        summary: "deep-merge (or replace) the spec; records a version",
-    },
-    Operation {
-        name: "version",
-        method: "GET",
-        role: Role::Read,
-        summary: "the current version; ?history=true for every version",
-    },
-    Operation {
-        name: "delete",
-        method: "DELETE",
-        role: Role::Write,
-        summary: "soft delete; refused while calls are active",
-    },
-    Operation {
-        name: "enable",
-        method: "POST",
-        role: Role::Write,
-        summary: "enable the element",
-    },
-    Operation {
-        name: "disable",
-        method: "POST",
-        role: Role::Write,
-        summary: "disable the element",
-    },
-    Operation {
-        name: "schema",
-        method: "GET",
-        role: Role::Read,
-        summary: "ports, spec schema and operations",
-    },
-    Operation {
-        name: "stats",
-        method: "GET",
-        role: Role::Read,
-        summary: "versions, calls and activity",
-    },
-];
-
-/// The phone-number element's own operations (see [`crate::phone`]). `call-message`
-/// joins them when it is built; until then it is `OPERATION_NOT_FOUND`.
-pub const PHONE_OPERATIONS: [Operation; 16] = [
-    op(
-        "claim_sandbox_number",
-        "POST",
-        Role::Write,
-        "lease a number from the sandbox pool (outbound only, daily SMS cap)",
-    ),
-    op(
-        "release_sandbox_number",
-        "POST",
-        Role::Write,
-        "give the sandbox number back",
-    ),
-    op(
-        "provision",
-        "POST",
-        Role::Admin,
-        "rent a number at the carrier (country, capabilities) and configure it",
-    ),
-    op(
-        "release",
-        "POST",
-        Role::Admin,
-        "give the rented number back to the carrier, for good",
-    ),
-    op(
-        "configure",
-        "POST",
-        Role::Write,
-        "register voxgate's webhook URLs (fresh tokens) at the carrier",
-    ),
-    op(
-        "test-connection",
-        "GET",
-        Role::Read,
-        "account status, balance and number status; sends nothing",
-    ),
-    op(
-        "send-sms",
-        "POST",
-        Role::Execute,
-        "send an SMS (stored before it is attempted)",
-    ),
-    op(
-        "list-sms",
-        "GET",
-        Role::Read,
-        "SMS both ways, newest first, with a page token",
-    ),
-    op("get-sms", "GET", Role::Read, "one SMS by message_id"),
-    op(
-        "make-call",
-        "POST",
-        Role::Execute,
-        "a call over the SIP leg",
-    ),
-    op(
-        "agent-dial",
-        "POST",
-        Role::Execute,
-        "an agent call over the SIP leg",
-    ),
-    op(
-        "agent-call",
-        "POST",
-        Role::Execute,
-        "call a number; an agent talks when it answers",
-    ),
-    op(
-        "call-message",
-        "POST",
-        Role::Execute,
-        "call a number and play it a spoken message (at most 1200 characters)",
-    ),
-    op(
-        "list-calls",
-        "GET",
-        Role::Read,
-        "calls on the number, newest first, with a page token",
-    ),
-    op("get-call", "GET", Role::Read, "one call by call_id"),
-    op(
-        "sip-register-test",
-        "POST",
-        Role::Execute,
-        "register with the SIP trunk and report",
-    ),
-];
-
-const fn op(
-    name: &'static str,
-    method: &'static str,
-    role: Role,
-    summary: &'static str,
-) -> Operation {
-    Operation {
-        name,
-        method,
-        role,
-        summary,
-    }
-}
-
-/// The role `create` needs.
-pub const CREATE_ROLE: Role = Role::Write;
-
-/// The least role of operation `name`.
-pub fn role_of(name: &str) -> Option<Role> {
-    COMMON_OPERATIONS
-        .iter()
-        .chain(&PHONE_OPERATIONS)
-        .chain(&crate::email::ops::OPERATIONS)
-        .find(|op| op.name == name)
-        .map(|op| op.role)
-}
-
-/// `ops/schema`: ports, the spec schema and the operations with their input and output
-/// schemas.
-pub fn schema(element_type: ElementType) -> Value {
-    let element = json!({"$ref": "#/components/schemas/ElementView"});
-    let own: &[Operation] = match element_type {
-        ElementType::PhoneNumber => &PHONE_OPERATIONS,
-        ElementType::Email => &crate::email::ops::OPERATIONS,
-        ElementType::Websocket => &[],
-    };
-    let operations: Vec<Value> = COMMON_OPERATIONS
-        .iter()
-        .chain(own)
-        .map(|op| {
-            let (input, output) = match op.name {
-                "update" => (json!({"type": "object", "required": ["spec"], "properties": {
-                    "spec": {"type": "object"}, "deep": {"type": "boolean", "default": true}}}), element.clone()),
-                "version" => (json!({"type": "object", "properties": {"history": {"type": "boolean"}}}),
-                              json!({"type": "object", "properties": {"version": {"type": "integer"}, "history": {"type": "array"}}})),
-                "schema" | "stats" => (Value::Null, json!({"type": "object"})),
-                name if own.iter().any(|o| o.name == name) => match element_type {
-                    ElementType::Email => crate::email::ops::io_schema(name),
-                    _ => crate::phone::io_schema(name),
-                },
-                "delete" => (Value::Null, json!({"type": "object", "properties": {"deleted": {"type": "boolean"}}})),
-                _ => (Value::Null, element.clone()),
-            };
-            json!({"name": op.name, "method": op.method, "role": op.role,
-                   "summary": op.summary, "input": input, "output": output})
-        })
-        .collect();
-    json!({
-        "element_type": element_type.as_str(),
-        "ports": element_type.ports(),
-        "spec": element_type.spec_schema(),
-        "operations": operations,
-    })
 }
 
 /// Checks a slug or circle name: 1-63 of `a-z`, `0-9` and `-`, starting with a letter or
@@ -359,14 +163,25 @@ pub struct ElementView {
     pub id: String,
     /// `phone-number`, `email` or `websocket`.
     pub element_type: String,
-    /// Unique per circle.
+    /// Unique per circle; cannot change.
     pub slug: String,
-    /// The spec, defaults filled in; secrets (an email's `smtp_password`) shown as
+    /// Display name (the slug unless one was given).
+    pub name: String,
+    /// What the element is for.
+    pub intention: Option<String>,
+    /// The spec, defaults filled in; secrets (`smtp_password`, `webrtc_sip_pass`) shown as
     /// `********`.
     #[schema(value_type = Object)]
     pub spec: Value,
+    /// User-interface metadata (`update_meta`).
+    #[schema(value_type = Object)]
+    pub meta: Value,
     /// Whether operations run.
     pub enabled: bool,
+    /// `ready` or `disabled`.
+    pub state: &'static str,
+    /// Why it was disabled, if a reason was given.
+    pub disabled_reason: Option<String>,
     /// 1 on create, +1 per update.
     pub version: i64,
     /// RFC 3339.
@@ -382,15 +197,20 @@ impl ElementView {
     /// The view of `element`, with `warnings`; secrets in the spec are masked.
     pub fn new(element: Element, warnings: Vec<String>) -> Self {
         let mut spec = element.spec;
-        if element.element_type == ElementType::Email.as_str() {
-            email::redact(&mut spec);
+        if let Ok(element_type) = ElementType::parse(&element.element_type) {
+            element_type.redact(&mut spec);
         }
         Self {
             id: element.id,
             element_type: element.element_type,
             slug: element.slug,
+            name: element.name,
+            intention: element.intention,
             spec,
+            meta: element.meta,
             enabled: element.enabled,
+            state: if element.enabled { "ready" } else { "disabled" },
+            disabled_reason: element.disabled_reason,
             version: element.version,
             created_at: rfc3339(element.created_at),
             updated_at: rfc3339(element.updated_at),
@@ -425,50 +245,5 @@ mod tests {
                 "{bad:?}"
             );
         }
-    }
-
-    #[test]
-    fn the_phone_schema_is_generated_from_the_spec_type() {
-        let schema = schema(ElementType::PhoneNumber);
-        let properties = &schema["spec"]["properties"];
-        assert!(properties["max_retries"].is_object(), "{schema}");
-        assert!(properties["number"].is_object(), "{schema}");
-        assert!(properties["credential_ref"].is_object(), "{schema}");
-        let operations = schema["operations"].as_array().expect("operations");
-        assert_eq!(
-            operations.len(),
-            COMMON_OPERATIONS.len() + PHONE_OPERATIONS.len()
-        );
-        let send = operations
-            .iter()
-            .find(|op| op["name"] == "send-sms")
-            .expect("send-sms");
-        assert_eq!(
-            (send["role"].as_str(), send["method"].as_str()),
-            (Some("execute"), Some("POST"))
-        );
-        assert_eq!(send["input"]["required"], serde_json::json!(["to", "body"]));
-        assert_eq!(role_of("provision"), Some(Role::Admin));
-        assert_eq!(role_of("list-sms"), Some(Role::Read));
-        let email = super::schema(ElementType::Email);
-        let email_ops = email["operations"].as_array().expect("operations");
-        assert_eq!(
-            email_ops.len(),
-            COMMON_OPERATIONS.len() + crate::email::ops::OPERATIONS.len(),
-            "phone operations are the phone number's own"
-        );
-        assert!(!email_ops.iter().any(|op| op["name"] == "send-sms"));
-        let send = email_ops
-            .iter()
-            .find(|op| op["name"] == "send")
-            .expect("send");
-        assert_eq!(send["role"], "execute");
-        assert!(
-            send["input"]["properties"]["attachments"].is_object(),
-            "{send}"
-        );
-        assert_eq!(role_of("add-suppression"), Some(Role::Admin));
-        assert_eq!(role_of("update"), Some(Role::Write));
-        assert_eq!(role_of("get"), Some(Role::Read));
     }
 }

@@ -201,6 +201,52 @@ pub fn check_managed(old: Option<&Value>, new: &Value) -> Result<(), ApiError> {
     }
 }
 
+/// The fields only the number operations set.
+const MANAGED: [&str; 3] = ["sandbox", "carrier_number_id", "number"];
+
+/// Copies the managed fields of `current` into `spec` (restore, import).
+pub fn carry_managed(spec: &mut Value, current: &Value) {
+    if let Value::Object(spec) = spec {
+        for field in MANAGED {
+            match current.get(field) {
+                Some(v) if !v.is_null() => {
+                    spec.insert(field.to_owned(), v.clone());
+                }
+                _ if field != "number" || spec.get("sandbox") == Some(&Value::Bool(true)) => {
+                    spec.remove(field);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The phone spec's secret field.
+const SIP_PASS: &str = "webrtc_sip_pass";
+
+/// Shows a stored spec's `webrtc_sip_pass` masked.
+pub fn redact(spec: &mut Value) {
+    super::sealed::redact(spec, SIP_PASS);
+}
+
+/// Seals a validated spec's `webrtc_sip_pass` for element `id` (see
+/// [`super::sealed::seal`]).
+pub fn seal_secrets(
+    spec: &mut Value,
+    previous: Option<&Value>,
+    id: &str,
+    sealer: Option<&crate::secrets::Sealer>,
+) -> Result<(), ApiError> {
+    super::sealed::seal(
+        spec,
+        previous,
+        SIP_PASS,
+        ErrorCode::PhoneInvalidConfig,
+        id,
+        sealer,
+    )
+}
+
 fn country(code: String) -> Result<String, ApiError> {
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(code)

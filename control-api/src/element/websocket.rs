@@ -7,6 +7,13 @@ use serde_json::Value;
 use super::Validated;
 use crate::error::{ApiError, ErrorCode};
 
+/// A websocket spec as far as it is typed today: other fields are kept as given.
+#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct WebsocketSpec {
+    /// Event types the endpoint carries, e.g. `call.started`.
+    pub events: Option<Vec<String>>,
+}
+
 /// Validates a websocket spec.
 pub(super) fn validate(spec: &Value) -> Result<Validated, ApiError> {
     let Value::Object(fields) = spec else {

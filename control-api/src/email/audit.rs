@@ -111,7 +111,7 @@ pub fn view(event: &EmailEvent) -> Value {
 }
 
 /// `list-events` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only this kind (`sent`, `bounced`, ...).

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::store::{Element, MessageFilter};
 
 /// `list-messages` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
     /// `inbound` or `outbound`; both when absent.

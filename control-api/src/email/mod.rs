@@ -21,7 +21,6 @@ pub mod deliver;
 pub mod domains;
 pub mod mailbox;
 pub mod messages;
-pub mod ops;
 pub mod outbox;
 pub mod receive;
 pub mod send;

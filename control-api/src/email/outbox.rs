@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::store::{Element, EmailMessage, MessageFilter};
 
 /// `list_outbox` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// `pending` (default), `approved`, `rejected`, `sent`, `failed`, or `all`.

@@ -27,7 +27,7 @@ pub struct SuppressionChange {
 }
 
 /// `list-suppressions` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuppressionsQuery {
     /// 1-100, default 50.

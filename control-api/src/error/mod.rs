@@ -103,6 +103,14 @@ pub enum ApiError {
         /// What is missing.
         message: String,
     },
+    /// The path exists, but not with this method (405 `METHOD_NOT_ALLOWED`, with `Allow`).
+    #[error("{what} takes {allowed}")]
+    MethodNotAllowed {
+        /// The operation or path.
+        what: String,
+        /// The methods it takes, comma-separated.
+        allowed: String,
+    },
     /// The secrets key cannot be read, so credentials can be neither stored nor used (503).
     #[error("the secrets key is unavailable")]
     SecretsUnavailable,
@@ -188,6 +196,7 @@ impl ApiError {
             | Self::Failed { code, .. }
             | Self::Unavailable { code, .. }
             | Self::Unauthorized { code, .. } => *code,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::SecretsUnavailable => ErrorCode::SecretsUnavailable,
             Self::Store(_) => ErrorCode::StoreFailed,
         }
@@ -205,6 +214,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Carrier { status, .. } | Self::Failed { status, .. } => *status,
             Self::SecretsUnavailable | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -250,7 +260,15 @@ impl IntoResponse for ApiError {
         if let Self::Store(cause) = &self {
             tracing::error!(%cause, "control API storage failure");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Self::MethodNotAllowed { allowed, .. } = &self
+            && let Ok(allow) = axum::http::HeaderValue::from_str(allowed)
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::ALLOW, allow);
+        }
+        response
     }
 }
 

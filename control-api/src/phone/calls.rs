@@ -64,7 +64,7 @@ pub async fn list(
 }
 
 /// `get-call` query.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetCall {
     /// `cal_...`.

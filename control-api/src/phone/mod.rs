@@ -29,8 +29,6 @@ pub mod sms;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
 use crate::carrier::{Credentials, ElksClient, RetryPolicy};
 use crate::element::phone::PhoneSpec;
 use crate::error::{ApiError, ErrorCode};
@@ -164,63 +162,4 @@ pub(crate) async fn client_for(
         Credentials { username, password },
         retry_of(spec),
     ))
-}
-
-/// The input and output schemas of phone operation `name`, for `ops/schema`.
-pub fn io_schema(name: &str) -> (Value, Value) {
-    let obj = |props: Value| json!({"type": "object", "properties": props});
-    let page = obj(json!({"page_token": {"type": "string"},
-        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-        "direction": {"type": "string", "enum": ["incoming", "outgoing"]}}));
-    let list =
-        obj(json!({"items": {"type": "array"}, "next_page_token": {"type": ["string", "null"]}}));
-    match name {
-        "send-sms" => (
-            json!({"type": "object", "required": ["to", "body"], "properties": {
-                "to": {"type": "string", "pattern": "^\\+[1-9]\\d{1,14}$"},
-                "body": {"type": "string", "minLength": 1, "maxLength": sms::MAX_BODY_CHARS},
-                "sender_id": {"type": "string", "maxLength": 11},
-                "flash_sms": {"type": "boolean", "default": false}}}),
-            obj(
-                json!({"sent": {"type": "boolean"}, "message_id": {"type": "string"},
-                "segments": {"type": "integer"}, "cost": {"type": ["integer", "null"]},
-                "status": {"type": "string"}}),
-            ),
-        ),
-        "list-sms" | "list-calls" => (page, list),
-        "get-sms" => (
-            obj(json!({"message_id": {"type": "string"}})),
-            obj(json!({})),
-        ),
-        "agent-call" => (
-            json!({"type": "object", "required": ["to"], "properties": {
-                "to": {"type": "string", "pattern": "^\\+[1-9]\\d{1,14}$"},
-                "agent_id": {"type": "string"},
-                "timeout_s": {"type": "integer", "minimum": 5, "maximum": 120, "default": 60}}}),
-            obj(
-                json!({"call_id": {"type": "string"}, "carrier_call_id": {"type": "string"},
-                "state": {"type": "string"}}),
-            ),
-        ),
-        "call-message" => (
-            json!({"type": "object", "required": ["to", "message"], "properties": {
-                "to": {"type": "string", "pattern": "^\\+[1-9]\\d{1,14}$"},
-                "message": {"type": "string", "minLength": 1, "maxLength": message::MAX_MESSAGE_CHARS},
-                "timeout_s": {"type": "integer", "minimum": 5, "maximum": 120, "default": 60}}}),
-            obj(
-                json!({"call_id": {"type": "string"}, "carrier_call_id": {"type": "string"},
-                "state": {"type": "string"}, "audio_url": {"type": "string"},
-                "audio_token_ttl_seconds": {"type": "integer"},
-                "audio_duration_ms": {"type": "integer"}}),
-            ),
-        ),
-        "get-call" => (obj(json!({"call_id": {"type": "string"}})), obj(json!({}))),
-        "provision" => (
-            json!({"type": "object", "required": ["country"], "properties": {
-                "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-                "capabilities": {"type": "array", "items": {"enum": ["sms", "mms", "voice"]}}}}),
-            obj(json!({"number": {"type": "string"}, "carrier_number_id": {"type": "string"}})),
-        ),
-        _ => (Value::Null, obj(json!({}))),
-    }
 }

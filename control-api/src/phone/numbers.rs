@@ -310,3 +310,28 @@ pub async fn test_connection(state: &AppState, element: &Element) -> Result<Valu
         "number": number,
     }))
 }
+
+/// What a phone-number element needs before it is deleted: no live calls on its number
+/// and no rented number (it would go on costing rent with nobody to release it); a
+/// sandbox number goes back to the pool and the webhook token is dropped.
+pub async fn before_delete(state: &AppState, element: &Element) -> Result<(), ApiError> {
+    let spec = spec_of(element)?;
+    if let Some(number) = &spec.number {
+        let (_, active) = state.store().call_counts(number.as_str()).await?;
+        if active > 0 {
+            return Err(ApiError::conflict(
+                ErrorCode::PhoneCallsActive,
+                format!("{active} call(s) on {number} are active; delete after they end"),
+            ));
+        }
+    }
+    if spec.carrier_number_id.is_some() {
+        return Err(ApiError::conflict(
+            ErrorCode::PhoneNumberProvisioned,
+            "the element rents a number at the carrier; release it first",
+        ));
+    }
+    state.store().release_sandbox(&element.id).await?;
+    state.store().set_hook(&element.id, None, now_ms()).await?;
+    Ok(())
+}

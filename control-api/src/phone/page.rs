@@ -21,7 +21,7 @@ pub(crate) struct Page<'a> {
 }
 
 /// `list-sms` / `list-calls` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// From a previous page's `next_page_token`.

@@ -45,6 +45,14 @@ pub struct SendSms {
     pub flash_sms: bool,
 }
 
+/// `send` body: the element's generic send, an SMS in `payload`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendPayload {
+    /// What `send-sms` takes.
+    pub payload: SendSms,
+}
+
 /// What `send-sms` answers.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Sent {
@@ -460,7 +468,7 @@ pub async fn list(
 }
 
 /// `get-sms` query.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetSms {
     /// `sms_...`.

@@ -3,10 +3,7 @@
 
 mod agents;
 pub(crate) mod calls;
-mod elements;
 mod email;
-mod email_domains;
-mod email_mailbox;
 pub(crate) mod openapi;
 mod phone;
 mod telephony;
@@ -14,6 +11,8 @@ mod telephony;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
@@ -22,19 +21,59 @@ use crate::state::AppState;
 pub(crate) use agents::new_agent as new_agent_record;
 
 /// Every control-API route. Each handler authenticates with [`Caller`](crate::auth::Caller)
-/// and checks its operation's role; nothing here is open.
+/// and checks its operation's role, except the carrier webhooks and the tracking links
+/// (their tokens are the proof) and the OpenAPI document. A path no route has is 404
+/// `NOT_FOUND`, a method a path does not take 405 `METHOD_NOT_ALLOWED`: both with the
+/// error envelope, like every other failure.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(elements::routes())
+        .merge(crate::ops::dispatch::routes())
         .merge(agents::routes())
         .merge(telephony::routes())
         .merge(calls::routes())
         .merge(phone::routes())
         .merge(email::routes())
-        .merge(email_mailbox::routes())
-        .merge(email_domains::routes())
         .merge(openapi::routes())
+        .fallback(no_route)
+        .layer(axum::middleware::map_response(enveloped))
         .with_state(state)
+}
+
+async fn no_route() -> ApiError {
+    ApiError::not_found(ErrorCode::NotFound, "no route has this path")
+}
+
+/// Gives axum's own bare rejections (405 from a method router, 413 from a body limit, 415)
+/// the error envelope; answers that already have a content type pass untouched.
+async fn enveloped(response: Response) -> Response {
+    let status = response.status();
+    let bare = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("text/plain"));
+    if !bare || !status.is_client_error() {
+        return response;
+    }
+    let error = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed {
+            what: "this path".to_owned(),
+            allowed: response
+                .headers()
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        },
+        StatusCode::NOT_FOUND => ApiError::not_found(ErrorCode::NotFound, "no route has this path"),
+        other => ApiError::failed(
+            other,
+            ErrorCode::InvalidBody,
+            other.canonical_reason().unwrap_or("bad request").to_owned(),
+            false,
+        ),
+    };
+    error.into_response()
 }
 
 /// A JSON body; `INVALID_BODY` (400) when it is not JSON of the expected shape.

@@ -61,12 +61,59 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         spec: &serde_json::Value,
         now: Millis,
     ) -> StoreResult<Element>;
+    /// Writes `change` to element `id` if it is still at `expected_version`, recording the
+    /// new version; `ELEMENT_VERSION_CONFLICT` if another update came first.
+    async fn update_element(
+        &self,
+        id: &str,
+        expected_version: i64,
+        change: ElementChange<'_>,
+        now: Millis,
+    ) -> StoreResult<Element>;
     /// Every version of element `id`, oldest first.
     async fn element_versions(&self, id: &str) -> StoreResult<Vec<ElementVersion>>;
     /// Enables or disables element `id`.
-    async fn set_element_enabled(&self, id: &str, enabled: bool, now: Millis) -> StoreResult<()>;
+    async fn set_element_enabled(&self, id: &str, enabled: bool, now: Millis) -> StoreResult<()> {
+        self.set_element_state(id, enabled, None, now).await
+    }
+    /// Enables element `id` (clearing the reason) or disables it with `reason`.
+    async fn set_element_state(
+        &self,
+        id: &str,
+        enabled: bool,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// Replaces element `id`'s metadata object (no new version).
+    async fn set_element_meta(
+        &self,
+        id: &str,
+        meta: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// Element `id`'s README (markdown; empty if none).
+    async fn element_readme(&self, id: &str) -> StoreResult<String>;
+    /// Replaces element `id`'s README.
+    async fn set_element_readme(&self, id: &str, readme: &str, now: Millis) -> StoreResult<()>;
     /// Marks element `id` deleted; its slug becomes free, its versions stay.
     async fn delete_element(&self, id: &str, now: Millis) -> StoreResult<()>;
+    /// A circle's live elements, oldest first.
+    async fn live_elements(&self, circle_id: &str) -> StoreResult<Vec<Element>>;
+    /// Records one operation run on an element.
+    async fn record_activity(&self, activity: &ActivityRecord) -> StoreResult<()>;
+    /// An element's operation runs, newest first, before the cursor (created_at, id).
+    async fn activity_page(
+        &self,
+        element_id: &str,
+        before: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ActivityRecord>>;
+    /// Counts of an element's operation runs at or after `since`.
+    async fn activity_summary(
+        &self,
+        element_id: &str,
+        since: Millis,
+    ) -> StoreResult<ActivitySummary>;
 
     // Agents.
 

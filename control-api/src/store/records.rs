@@ -63,6 +63,55 @@ pub struct Element {
     pub created_at: Millis,
     /// When it last changed.
     pub updated_at: Millis,
+    /// Display name; the slug unless one was given.
+    pub name: String,
+    /// What the element is for, in the owner's words.
+    pub intention: Option<String>,
+    /// Free metadata of user interfaces (`update_meta`), a JSON object; never versioned.
+    pub meta: serde_json::Value,
+    /// Why it was disabled, if it is and a reason was given.
+    pub disabled_reason: Option<String>,
+}
+
+impl Element {
+    /// A new, enabled element at version 1, named after its slug.
+    pub fn new(
+        id: String,
+        circle_id: String,
+        element_type: &str,
+        slug: String,
+        spec: serde_json::Value,
+        now: Millis,
+    ) -> Self {
+        Self {
+            id,
+            circle_id,
+            element_type: element_type.to_owned(),
+            name: slug.clone(),
+            slug,
+            spec,
+            enabled: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            intention: None,
+            meta: serde_json::json!({}),
+            disabled_reason: None,
+        }
+    }
+}
+
+/// A change of an element that writes a new version.
+#[derive(Debug, Clone, Copy)]
+pub struct ElementChange<'a> {
+    /// The new spec (validated).
+    pub spec: &'a serde_json::Value,
+    /// A new name, if it changes.
+    pub name: Option<&'a str>,
+    /// A new intention (`Some(None)` clears it), if it changes.
+    pub intention: Option<Option<&'a str>>,
+    /// Why this version was written, when not by a plain update.
+    pub note: Option<&'a str>,
 }
 
 /// One recorded version of an element's spec.
@@ -74,6 +123,44 @@ pub struct ElementVersion {
     pub spec: serde_json::Value,
     /// When it was written.
     pub created_at: Millis,
+    /// Why it was written, when not by a plain update (`Before restore to v3`).
+    pub note: Option<String>,
+}
+
+/// One operation run on an element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRecord {
+    /// `act_...`.
+    pub id: String,
+    /// The element.
+    pub element_id: String,
+    /// Its circle.
+    pub circle_id: String,
+    /// The operation's name.
+    pub operation: String,
+    /// `ok`, or the error code.
+    pub outcome: String,
+    /// The HTTP status answered.
+    pub status: i64,
+    /// How long it ran.
+    pub duration_ms: i64,
+    /// The caller's key id.
+    pub key_id: Option<String>,
+    /// When it ran.
+    pub created_at: Millis,
+}
+
+/// Counts of an element's operation runs since a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActivitySummary {
+    /// Runs.
+    pub runs: i64,
+    /// Runs that failed.
+    pub errors: i64,
+    /// Their total duration.
+    pub total_duration_ms: i64,
+    /// The last run, if any.
+    pub last_at: Option<Millis>,
 }
 
 /// A stored agent; `body` is the agent's settings as JSON.

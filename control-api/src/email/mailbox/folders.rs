@@ -13,12 +13,12 @@ use crate::store::Element;
 const MAX_COUNTED_FOLDERS: usize = 100;
 
 /// `list_folders` query: none (but an unknown parameter is refused like everywhere).
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListFoldersQuery {}
 
 /// `folder_counts` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FolderCountsQuery {
     /// Comma-separated folder names; default every selectable folder.

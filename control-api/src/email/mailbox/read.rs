@@ -21,7 +21,7 @@ const DEFAULT_LIMIT: i64 = 25;
 const MAX_LIMIT: i64 = 100;
 
 /// `unread-count` query (and any operation with only a folder).
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FolderQuery {
     /// The folder; default `INBOX`.
@@ -29,7 +29,7 @@ pub struct FolderQuery {
 }
 
 /// `list-inbox` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     /// The folder; default `INBOX`.
@@ -41,7 +41,7 @@ pub struct InboxQuery {
 }
 
 /// `get-message` query: `uid` (with `folder`) over IMAP, or `message_id` from the store.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageQuery {
     /// The message's UID in `folder`.
@@ -53,7 +53,7 @@ pub struct MessageQuery {
 }
 
 /// `get-attachment` query.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentQuery {
     /// The message's UID.

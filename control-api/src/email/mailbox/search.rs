@@ -15,7 +15,7 @@ use crate::store::Element;
 const MAX_SEARCH_CHARS: usize = 500;
 
 /// `search` query: at least one of `text`, `from`, `since`, `before`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// The folder; default `INBOX`.

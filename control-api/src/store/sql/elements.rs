@@ -6,11 +6,11 @@ use sqlx::{AnyPool, Row as _};
 use super::{flag, is_unique_violation, json};
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
-use crate::store::{Element, ElementVersion, StoreResult};
+use crate::store::{Element, ElementChange, ElementVersion, StoreResult};
 
 /// An element row's columns (for [`element`]).
-pub(super) const COLUMNS: &str =
-    "id, circle_id, element_type, slug, spec, enabled, version, created_at, updated_at";
+pub(super) const COLUMNS: &str = "id, circle_id, element_type, slug, spec, enabled, version, \
+     created_at, updated_at, name, intention, meta, disabled_reason";
 
 /// An element from a row of [`COLUMNS`].
 pub(super) fn element(row: &AnyRow) -> StoreResult<Element> {
@@ -26,14 +26,25 @@ pub(super) fn element(row: &AnyRow) -> StoreResult<Element> {
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        name: row
+            .try_get::<Option<String>, _>("name")?
+            .unwrap_or_else(|| slug_of(row)),
+        intention: row.try_get("intention")?,
+        meta: json(&row.try_get::<String, _>("meta")?)?,
+        disabled_reason: row.try_get("disabled_reason")?,
     })
+}
+
+fn slug_of(row: &AnyRow) -> String {
+    row.try_get("slug").unwrap_or_default()
 }
 
 pub(super) async fn insert(pool: &AnyPool, e: &Element) -> StoreResult<()> {
     let spec = e.spec.to_string();
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query(&format!(
-        "INSERT INTO elements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO elements ({COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&e.id)
     .bind(&e.circle_id)
@@ -44,6 +55,10 @@ pub(super) async fn insert(pool: &AnyPool, e: &Element) -> StoreResult<()> {
     .bind(e.version)
     .bind(e.created_at)
     .bind(e.updated_at)
+    .bind(&e.name)
+    .bind(e.intention.as_deref())
+    .bind(e.meta.to_string())
+    .bind(e.disabled_reason.as_deref())
     .execute(&mut *tx)
     .await;
     match inserted {
@@ -56,7 +71,7 @@ pub(super) async fn insert(pool: &AnyPool, e: &Element) -> StoreResult<()> {
         }
         Err(err) => return Err(err.into()),
     }
-    insert_version(&mut tx, &e.id, e.version, &spec, e.created_at).await?;
+    insert_version(&mut tx, &e.id, e.version, &spec, e.created_at, None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -67,15 +82,17 @@ async fn insert_version(
     version: i64,
     spec: &str,
     at: Millis,
+    note: Option<&str>,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO element_versions (element_id, version, spec, created_at) \
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO element_versions (element_id, version, spec, created_at, note) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(version)
     .bind(spec)
     .bind(at)
+    .bind(note)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -120,23 +137,29 @@ async fn by_id(pool: &AnyPool, id: &str) -> StoreResult<Element> {
     element(&row)
 }
 
-pub(super) async fn save_spec(
+pub(super) async fn update(
     pool: &AnyPool,
     id: &str,
     expected: i64,
-    spec: &serde_json::Value,
+    change: ElementChange<'_>,
     now: Millis,
 ) -> StoreResult<Element> {
-    let spec = spec.to_string();
+    let spec = change.spec.to_string();
     let mut tx = pool.begin().await?;
     let updated = sqlx::query(
-        "UPDATE elements SET spec = $1, version = version + 1, updated_at = $2 \
+        "UPDATE elements SET spec = $1, version = version + 1, updated_at = $2, \
+         name = CASE WHEN $5 = 1 THEN $6 ELSE name END, \
+         intention = CASE WHEN $7 = 1 THEN $8 ELSE intention END \
          WHERE id = $3 AND version = $4 AND deleted_at IS NULL",
     )
     .bind(&spec)
     .bind(now)
     .bind(id)
     .bind(expected)
+    .bind(flag(change.name.is_some()))
+    .bind(change.name)
+    .bind(flag(change.intention.is_some()))
+    .bind(change.intention.flatten())
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
@@ -145,14 +168,14 @@ pub(super) async fn save_spec(
             format!("the element changed since version {expected}; read it and try again"),
         ));
     }
-    insert_version(&mut tx, id, expected + 1, &spec, now).await?;
+    insert_version(&mut tx, id, expected + 1, &spec, now, change.note).await?;
     tx.commit().await?;
     by_id(pool, id).await
 }
 
 pub(super) async fn versions(pool: &AnyPool, id: &str) -> StoreResult<Vec<ElementVersion>> {
     let rows = sqlx::query(
-        "SELECT version, spec, created_at FROM element_versions \
+        "SELECT version, spec, created_at, note FROM element_versions \
          WHERE element_id = $1 ORDER BY version",
     )
     .bind(id)
@@ -165,24 +188,81 @@ pub(super) async fn versions(pool: &AnyPool, id: &str) -> StoreResult<Vec<Elemen
                 version: row.try_get("version")?,
                 spec: json(&spec)?,
                 created_at: row.try_get("created_at")?,
+                note: row.try_get("note")?,
             })
         })
         .collect()
 }
 
-pub(super) async fn set_enabled(
+pub(super) async fn set_state(
     pool: &AnyPool,
     id: &str,
     enabled: bool,
+    reason: Option<&str>,
     now: Millis,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE elements SET enabled = $1, updated_at = $2 WHERE id = $3")
-        .bind(flag(enabled))
+    sqlx::query(
+        "UPDATE elements SET enabled = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(flag(enabled))
+    .bind(if enabled { None } else { reason })
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn set_meta(
+    pool: &AnyPool,
+    id: &str,
+    meta: &serde_json::Value,
+    now: Millis,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE elements SET meta = $1, updated_at = $2 WHERE id = $3")
+        .bind(meta.to_string())
         .bind(now)
         .bind(id)
         .execute(pool)
         .await?;
     Ok(())
+}
+
+pub(super) async fn readme(pool: &AnyPool, id: &str) -> StoreResult<String> {
+    let readme: Option<String> = sqlx::query_scalar("SELECT readme FROM elements WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(readme.unwrap_or_default())
+}
+
+pub(super) async fn set_readme(
+    pool: &AnyPool,
+    id: &str,
+    readme: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE elements SET readme = $1, updated_at = $2 WHERE id = $3")
+        .bind(readme)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A circle's live elements, oldest first.
+pub(super) async fn live_in(pool: &AnyPool, circle_id: &str) -> StoreResult<Vec<Element>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM elements WHERE circle_id = $1 AND deleted_at IS NULL \
+         ORDER BY created_at, id"
+    ))
+    .bind(circle_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(element)
+    .collect()
 }
 
 pub(super) async fn delete(pool: &AnyPool, id: &str, now: Millis) -> StoreResult<()> {

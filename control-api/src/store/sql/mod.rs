@@ -7,6 +7,7 @@
 //! timeout, so `voxgate keys create` can write while the server runs. Values are always
 //! bound, never spliced into SQL.
 
+mod activity;
 mod agents;
 mod audio;
 mod calls;
@@ -29,10 +30,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 
 use super::{
-    AddressRecord, AgentRecord, CallAudio, CallRecord, CallTurn, Circle, Contact, DomainRecord,
-    Element, ElementVersion, EmailEvent, EmailMessage, EmailStore, KeyRecord, MessageFilter,
-    NewKey, NumberRecord, Outcome, ProviderRecord, SmsRecord, Store, StoreResult, Suppression,
-    Thread, ThreadMessage, Tracking,
+    ActivityRecord, ActivitySummary, AddressRecord, AgentRecord, CallAudio, CallRecord, CallTurn,
+    Circle, Contact, DomainRecord, Element, ElementChange, ElementVersion, EmailEvent,
+    EmailMessage, EmailStore, KeyRecord, MessageFilter, NewKey, NumberRecord, Outcome,
+    ProviderRecord, SmsRecord, Store, StoreResult, Suppression, Thread, ThreadMessage, Tracking,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
@@ -198,16 +199,72 @@ impl Store for SqlStore {
         spec: &serde_json::Value,
         now: Millis,
     ) -> StoreResult<Element> {
-        elements::save_spec(&self.pool, id, expected_version, spec, now).await
+        let change = ElementChange {
+            spec,
+            name: None,
+            intention: None,
+            note: None,
+        };
+        elements::update(&self.pool, id, expected_version, change, now).await
+    }
+    async fn update_element(
+        &self,
+        id: &str,
+        expected_version: i64,
+        change: ElementChange<'_>,
+        now: Millis,
+    ) -> StoreResult<Element> {
+        elements::update(&self.pool, id, expected_version, change, now).await
     }
     async fn element_versions(&self, id: &str) -> StoreResult<Vec<ElementVersion>> {
         elements::versions(&self.pool, id).await
     }
-    async fn set_element_enabled(&self, id: &str, enabled: bool, now: Millis) -> StoreResult<()> {
-        elements::set_enabled(&self.pool, id, enabled, now).await
+    async fn set_element_state(
+        &self,
+        id: &str,
+        enabled: bool,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<()> {
+        elements::set_state(&self.pool, id, enabled, reason, now).await
+    }
+    async fn set_element_meta(
+        &self,
+        id: &str,
+        meta: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<()> {
+        elements::set_meta(&self.pool, id, meta, now).await
+    }
+    async fn element_readme(&self, id: &str) -> StoreResult<String> {
+        elements::readme(&self.pool, id).await
+    }
+    async fn set_element_readme(&self, id: &str, readme: &str, now: Millis) -> StoreResult<()> {
+        elements::set_readme(&self.pool, id, readme, now).await
     }
     async fn delete_element(&self, id: &str, now: Millis) -> StoreResult<()> {
         elements::delete(&self.pool, id, now).await
+    }
+    async fn live_elements(&self, circle_id: &str) -> StoreResult<Vec<Element>> {
+        elements::live_in(&self.pool, circle_id).await
+    }
+    async fn record_activity(&self, activity: &ActivityRecord) -> StoreResult<()> {
+        activity::insert(&self.pool, activity).await
+    }
+    async fn activity_page(
+        &self,
+        element_id: &str,
+        before: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ActivityRecord>> {
+        activity::page(&self.pool, element_id, before, limit).await
+    }
+    async fn activity_summary(
+        &self,
+        element_id: &str,
+        since: Millis,
+    ) -> StoreResult<ActivitySummary> {
+        activity::summary(&self.pool, element_id, since).await
     }
 
     async fn insert_agent(&self, agent: &AgentRecord) -> StoreResult<()> {
