@@ -122,6 +122,10 @@ impl Rig {
             .await;
         assert_eq!(provider.status, StatusCode::CREATED, "{:?}", provider.body);
         let mut spec = spec;
+        // Voice is off by default (the document's default); the rig's numbers take calls.
+        if spec.get("capabilities").is_none() {
+            spec["capabilities"] = json!({"sms": true, "voice": true});
+        }
         spec["credential_ref"] = provider.body["id"].clone();
         spec["carrier_api_url"] = json!(self.sim.api_url());
         spec["retry_backoff_ms"] = json!(500);
@@ -145,7 +149,11 @@ impl Rig {
             )
             .await;
         assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
-        p.body["number"].as_str().expect("number").to_owned()
+        assert_eq!(p.body["provisioned"], true, "{:?}", p.body);
+        p.body["phone_number"]
+            .as_str()
+            .expect("phone_number")
+            .to_owned()
     }
 
     async fn sim(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -339,7 +347,7 @@ async fn provision_configure_test_and_release() {
 
     // The spec shows the number and where the carrier calls, never the token.
     let element = rig.get("/api/a/main/ops/get").await.body;
-    assert_eq!(element["spec"]["number"], number.as_str());
+    assert_eq!(element["spec"]["phone_number"], number.as_str());
     assert!(!element.to_string().contains("token="), "{element}");
     // Calls to the number route to the circle.
     let routed = rig
@@ -352,13 +360,18 @@ async fn provision_configure_test_and_release() {
 
     let tested = rig.get("/api/a/main/ops/test-connection").await;
     assert_eq!(tested.status, StatusCode::OK, "{:?}", tested.body);
-    assert_eq!(tested.body["account"]["currency"], "SEK");
-    assert_eq!(tested.body["number"]["active"], true);
+    assert_eq!(tested.body["connected"], true, "{:?}", tested.body);
+    assert_eq!(tested.body["authenticated"], true);
+    assert_eq!(tested.body["currency"], "SEK");
+    assert!(tested.body["account_balance"].is_number());
+    assert_eq!(tested.body["number_status"], "active");
+    assert_eq!(tested.body["error"], Value::Null);
 
     // Reconfiguring rotates the token: the old URL stops working.
     let old_token = sms_url.split("token=").nth(1).expect("token").to_owned();
     let r = rig.post("/api/a/main/ops/configure", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["configured"], true, "{:?}", r.body);
     let hook = rig
         .http
         .post(format!(
@@ -401,7 +414,7 @@ async fn provision_configure_test_and_release() {
         .expect("still listed");
     assert_eq!(gone["active"], "no");
     assert_eq!(
-        rig.get("/api/a/main/ops/get").await.body["spec"]["number"],
+        rig.get("/api/a/main/ops/get").await.body["spec"]["phone_number"],
         Value::Null
     );
     assert!(
@@ -416,7 +429,8 @@ async fn provision_configure_test_and_release() {
     assert_eq!(twice.code(), "PHONE_NUMBER_NOT_PROVISIONED");
     let versions = rig.get("/api/a/main/ops/version?history=true").await.body;
     assert!(
-        versions["history"].as_array().expect("history").len() >= 4,
+        // Created, provisioned, released.
+        versions["history"].as_array().expect("history").len() >= 3,
         "{versions}"
     );
 }
@@ -616,7 +630,7 @@ async fn webhooks_refuse_bad_tokens_and_garbage_and_change_nothing() {
     let r = rig
         .http
         .post(&voice)
-        .body(form)
+        .body(form.clone())
         .send()
         .await
         .expect("voice");
@@ -628,6 +642,70 @@ async fn webhooks_refuse_bad_tokens_and_garbage_and_change_nothing() {
             .is_some_and(|u| u.contains("/voice/hangup?token=")),
         "{action}"
     );
+
+    // With a voice_start_url of its own, the number's flow is asked (the carrier's form as
+    // it came) and its action returned, with voxgate's whenhangup; a flow that fails is
+    // passed over.
+    let (flow_url, asked) = ivr_flow(json!({"play": "https://sounds.example/hello.mp3"})).await;
+    for (url, played) in [
+        (flow_url.as_str(), true),
+        ("http://127.0.0.1:9/down", false),
+    ] {
+        let update = rig
+            .call(
+                reqwest::Method::PATCH,
+                "/api/a/main/ops/update",
+                Some(json!({"spec": {"voice_start_url": url}})),
+            )
+            .await;
+        assert_eq!(update.status, StatusCode::OK, "{:?}", update.body);
+        let r = rig
+            .http
+            .post(&voice)
+            .body(form.clone())
+            .send()
+            .await
+            .expect("voice");
+        let action: Value = r.json().await.expect("json");
+        if played {
+            assert_eq!(
+                action["play"], "https://sounds.example/hello.mp3",
+                "{action}"
+            );
+            assert_eq!(asked.lock().expect("lock").as_slice(), [form.clone()]);
+        } else {
+            assert_eq!(action["connect"], "+46700000555", "{action}");
+        }
+        assert!(
+            action["whenhangup"]
+                .as_str()
+                .is_some_and(|u| u.contains("/voice/hangup?token=")),
+            "{action}"
+        );
+    }
+}
+
+/// A number's own IVR flow: answers every request with `action`; the bodies it was sent.
+async fn ivr_flow(action: Value) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&asked);
+    let app = axum::Router::new().route(
+        "/start",
+        axum::routing::post(move |body: String| {
+            let seen = Arc::clone(&seen);
+            let action = action.clone();
+            async move {
+                seen.lock().expect("lock").push(body);
+                axum::Json(action)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/start"), asked)
 }
 
 #[tokio::test]
@@ -932,13 +1010,13 @@ async fn sandbox_cap_holds(db: TestDb) {
         .post("/api/a/s1/ops/claim_sandbox_number", json!({}))
         .await;
     assert_eq!(
-        again.body["number"], first.body["number"],
+        again.body["phone_number"], first.body["phone_number"],
         "claims are idempotent"
     );
     let second = rig
         .post("/api/a/s2/ops/claim_sandbox_number", json!({}))
         .await;
-    assert_ne!(second.body["number"], first.body["number"]);
+    assert_ne!(second.body["phone_number"], first.body["phone_number"]);
     let third = rig
         .post("/api/a/s3/ops/claim_sandbox_number", json!({}))
         .await;
@@ -1000,7 +1078,7 @@ async fn sandbox_cap_holds(db: TestDb) {
     let now_free = rig
         .post("/api/a/s3/ops/claim_sandbox_number", json!({}))
         .await;
-    assert_eq!(now_free.body["number"], first.body["number"]);
+    assert_eq!(now_free.body["phone_number"], first.body["phone_number"]);
     // Deleting an element gives its sandbox number back to the pool.
     let deleted = rig
         .call(reqwest::Method::DELETE, "/api/a/s2/ops/delete", None)
@@ -1009,7 +1087,7 @@ async fn sandbox_cap_holds(db: TestDb) {
     let reused = rig
         .post("/api/a/s1/ops/claim_sandbox_number", json!({}))
         .await;
-    assert_eq!(reused.body["number"], second.body["number"]);
+    assert_eq!(reused.body["phone_number"], second.body["phone_number"]);
 }
 
 #[tokio::test]

@@ -521,12 +521,14 @@ async fn element_validation_merge_versions_and_deletes() {
     assert_eq!((r.status.as_u16(), r.code()), (400, "INVALID_BODY"));
 
     // Created with defaults and the documented warning.
-    let r = create(json!({"element_type": "phone-number", "slug": "line", "spec": {"number": "+46700000300", "country": "SE"}})).await;
+    let r = create(json!({"element_type": "phone-number", "slug": "line", "spec": {"phone_number": "+46700000300", "country": "SE", "capabilities": {"voice": true}}})).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["spec"]["max_retries"], 3);
+    assert_eq!(r.body["spec"]["retry_backoff_ms"], 2000);
+    assert_eq!(r.body["spec"]["carrier_api_url"], "");
     assert_eq!(
-        r.body["spec"]["carrier_api_url"],
-        "https://api.46elks.com/a1"
+        r.body["spec"]["capabilities"],
+        json!({"sms": true, "voice": true})
     );
     assert!(
         r.body["warnings"][0]

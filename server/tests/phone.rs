@@ -87,8 +87,8 @@ impl Rig {
             json!({"kind": "46elks", "username": "sim", "password": "sim-secret"}),
         );
         assert_eq!(status, 201, "{provider}");
-        let mut full =
-            json!({"credential_ref": provider["id"], "carrier_api_url": rig.sim.api_url()});
+        let mut full = json!({"credential_ref": provider["id"], "carrier_api_url": rig.sim.api_url(),
+                "capabilities": {"sms": true, "voice": true}});
         if let (Some(full), Value::Object(extra)) = (full.as_object_mut(), spec) {
             full.extend(extra);
         }

@@ -218,7 +218,8 @@ impl Rig {
         let (status, body) = self.post(
             "/api/default/ops/create",
             json!({"element_type": "phone-number", "slug": "main",
-                   "spec": {"number": "+46700000009", "sip_credential_ref": provider}}),
+                   "spec": {"phone_number": "+46700000009", "sip_credential_ref": provider,
+                            "capabilities": {"voice": true}}}),
         );
         assert!(status == 200 || status == 201, "{status} {body}");
     }
@@ -272,7 +273,7 @@ fn a_wrong_trunk_password_is_a_clear_auth_error() {
     let (status, body) = rig.post(
         "/api/default/ops/create",
         json!({"element_type": "phone-number", "slug": "bare",
-               "spec": {"number": "+46700000010"}}),
+               "spec": {"phone_number": "+46700000010", "capabilities": {"voice": true}}}),
     );
     assert!(status == 200 || status == 201, "{body}");
     let (status, body) = rig.post("/api/default/bare/ops/sip-register-test", json!({}));

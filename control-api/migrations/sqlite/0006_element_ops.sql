@@ -26,3 +26,7 @@ CREATE TABLE element_activity (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX element_activity_element ON element_activity (element_id, created_at);
+
+-- A sandbox lease's id (claim_sandbox_number answers lease_id); leases from before have none
+-- and are answered with "lease_" and their number.
+ALTER TABLE sandbox_leases ADD COLUMN id TEXT;

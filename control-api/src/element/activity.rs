@@ -208,7 +208,12 @@ pub async fn stats(
     } else {
         summary.total_duration_ms as f64 / summary.runs as f64
     };
-    let calls = match element.spec.get("number").and_then(|n| n.as_str()) {
+    let calls = match element
+        .spec
+        .get("phone_number")
+        .or_else(|| element.spec.get("number"))
+        .and_then(|n| n.as_str())
+    {
         Some(number) if element.element_type == "phone-number" => {
             let (total, active) = state.store().call_counts(number).await?;
             Some(CallCounts { total, active })

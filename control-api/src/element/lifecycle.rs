@@ -266,7 +266,9 @@ pub async fn update(
             (None, _) => current.spec.clone(),
             (Some(change), true) => {
                 let mut spec = element_type.unfill(&current.spec);
-                merge(&mut spec, change);
+                let mut change = change.clone();
+                element_type.documented_names(&mut change);
+                merge(&mut spec, &change);
                 spec
             }
             (Some(whole), false) => whole.clone(),

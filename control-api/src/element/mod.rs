@@ -93,7 +93,20 @@ impl ElementType {
     pub fn unfill(self, stored: &Value) -> Value {
         match self {
             Self::Email => email::unfill(stored),
-            _ => stored.clone(),
+            Self::PhoneNumber => {
+                let mut spec = stored.clone();
+                phone::documented_names(&mut spec);
+                spec
+            }
+            Self::Websocket => stored.clone(),
+        }
+    }
+
+    /// Rewrites earlier field names in a spec change to the documented ones (see
+    /// [`phone::documented_names`]), so that it merges onto a stored spec.
+    pub fn documented_names(self, change: &mut Value) {
+        if self == Self::PhoneNumber {
+            phone::documented_names(change);
         }
     }
 

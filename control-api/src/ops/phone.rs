@@ -7,7 +7,7 @@ use super::{ElementCx, Errors, NoInput, Op, op};
 use crate::auth::Role;
 use crate::phone::calls::{self, AgentCall, GetCall};
 use crate::phone::message::{self, CallMessage};
-use crate::phone::numbers::{self, Provision};
+use crate::phone::numbers::{self, Configure, Provision};
 use crate::phone::page::PageQuery;
 use crate::phone::sip::{self, SipCall};
 use crate::phone::sms::{self, GetSms, SendPayload, SendSms};
@@ -58,11 +58,11 @@ pub(super) fn ops() -> Vec<Op<ElementCx>> {
             "configure",
             Method::POST,
             Role::Write,
-            "register voxgate's webhook URLs (fresh tokens) at the carrier",
+            "save the number's own sms_url / voice_start_url and register voxgate's webhooks at the carrier",
         )
         .errors(Errors::Remote)
-        .run(|cx: ElementCx, _: NoInput| async move {
-            numbers::configure(&cx.state, &cx.element).await
+        .run(|cx: ElementCx, body: Configure| async move {
+            numbers::configure(&cx.state, &cx.element, body).await
         }),
         op(
             "test_connection",

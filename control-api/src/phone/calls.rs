@@ -27,7 +27,7 @@ use crate::store::{AgentRecord, CallRecord, Element};
 /// The element's number, or `PHONE_NUMBER_NOT_PROVISIONED`.
 fn number_of(element: &Element) -> Result<String, ApiError> {
     spec_of(element)?
-        .number
+        .phone_number
         .map(|n| n.to_string())
         .ok_or_else(super::sms::not_provisioned)
 }
@@ -216,14 +216,14 @@ pub async fn agent_call(
 /// taking calls (`PHONE_VOICE_DISABLED`).
 pub(crate) fn calling_number(spec: &PhoneSpec) -> Result<String, ApiError> {
     let number = spec
-        .number
+        .phone_number
         .as_ref()
         .map(ToString::to_string)
         .ok_or_else(super::sms::not_provisioned)?;
-    if !spec.voice_enabled {
+    if !spec.capabilities.voice {
         return Err(ApiError::conflict(
             ErrorCode::PhoneVoiceDisabled,
-            "voice_enabled is false on this number",
+            "capabilities.voice is false on this number",
         ));
     }
     Ok(number)
@@ -237,7 +237,7 @@ pub(crate) async fn talking_agent(
     spec: &PhoneSpec,
     agent_id: Option<&str>,
 ) -> Result<AgentRecord, ApiError> {
-    match agent_id.or(spec.agent_id.as_deref()) {
+    match agent_id.or(spec.telephony_agent.as_deref()) {
         Some(id) => state.store().agent(&element.circle_id, id).await?,
         None => state
             .store()

@@ -85,7 +85,7 @@ pub async fn inbound_sms(
     let element = element_for(state, token).await?;
     let sms = InboundSms::parse(body)?;
     let spec = spec_of(&element)?;
-    if spec.number.as_ref() != Some(&sms.to) {
+    if spec.phone_number.as_ref() != Some(&sms.to) {
         return Err(ApiError::invalid(
             ErrorCode::WebhookInvalid,
             "the SMS is not addressed to this token's number",
@@ -200,7 +200,8 @@ pub async fn delivery_report(
     Ok(())
 }
 
-/// An incoming call asks what to do: the JSON action for the number's
+/// An incoming call asks what to do: the action of the number's own flow
+/// (`voice_start_url`, see [`super::flow`]), else the JSON action for its
 /// `incoming_handling` (`ai`: connect to voxgate's Realtime WebSocket; `forward_to`:
 /// connect to `forward_to_number`), with `whenhangup` back to us under the same token.
 pub async fn voice_start(
@@ -211,7 +212,7 @@ pub async fn voice_start(
     let element = element_for(state, token).await?;
     let call = VoiceStart::parse(body)?;
     let spec = spec_of(&element)?;
-    if !element.enabled || !spec.voice_enabled {
+    if !element.enabled || !spec.capabilities.voice {
         return Ok(json!({"hangup": "reject"}));
     }
     let whenhangup = format!(
@@ -219,6 +220,21 @@ pub async fn voice_start(
         state.phone().public_url.trim_end_matches('/'),
         token.unwrap_or_default()
     );
+    // The number's own flow, unless it is voxgate's own webhook (which configure wrote
+    // into the spec before the flow was honoured).
+    let own = format!(
+        "{}/api/webhooks/46elks/",
+        state.phone().public_url.trim_end_matches('/')
+    );
+    if let Some(flow) = spec
+        .voice_start_url
+        .as_deref()
+        .filter(|url| !url.starts_with(&own))
+        && let Some(action) = super::flow::ask(flow, body, &whenhangup).await
+    {
+        tracing::info!(callid = %call.callid, "the number's flow answered the call");
+        return Ok(action);
+    }
     if spec.incoming_handling == "forward_to"
         && let Some(target) = &spec.forward_to_number
     {

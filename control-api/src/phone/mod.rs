@@ -19,6 +19,7 @@
 
 pub mod calls;
 pub mod events;
+mod flow;
 pub mod hooks;
 pub mod message;
 pub mod numbers;
@@ -97,8 +98,7 @@ pub(crate) fn spec_of(element: &Element) -> Result<PhoneSpec, ApiError> {
             format!("{} elements have no phone operations", element.element_type),
         ));
     }
-    serde_json::from_value(element.spec.clone())
-        .map_err(|e| ApiError::Store(format!("stored phone spec: {e}")))
+    PhoneSpec::from_stored(&element.spec)
 }
 
 /// Operations run only on enabled elements.
@@ -128,7 +128,7 @@ pub(crate) async fn client_for(
     element: &Element,
     spec: &PhoneSpec,
 ) -> Result<ElksClient, ApiError> {
-    if spec.sandbox {
+    if spec.sandbox_managed {
         let carrier =
             state
                 .phone()
@@ -158,7 +158,7 @@ pub(crate) async fn client_for(
         .await?
         .ok_or_else(missing)?;
     Ok(ElksClient::new(
-        &spec.carrier_api_url,
+        spec.api_url(),
         Credentials { username, password },
         retry_of(spec),
     ))

@@ -131,7 +131,7 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
         ));
     }
     let from = sender(&spec, input.sender_id.as_deref())?;
-    if !spec.sms_enabled {
+    if !spec.capabilities.sms {
         return Err(ApiError::conflict(
             ErrorCode::PhoneSmsDisabled,
             "sms_enabled is false on this number",
@@ -141,7 +141,7 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
     let parts = segments::count(&input.body);
     let now = now_ms();
     let day = utc_day(now);
-    if spec.sandbox {
+    if spec.sandbox_managed {
         let cap = state.phone().sandbox.sms_daily_cap;
         if !state
             .store()
@@ -167,7 +167,7 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
         segments: i64::from(parts.parts),
         encoding: encoding_name(parts.encoding).to_owned(),
         flash: input.flash_sms,
-        sandbox: spec.sandbox,
+        sandbox: spec.sandbox_managed,
         status: "pending".to_owned(),
         carrier_id: None,
         cost: None,
@@ -181,7 +181,7 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
     let hook = super::hooks::dlr_url(state, &record.id);
     let outcome = dispatch(state, &client, &spec, &record, hook, false).await;
     if let Err(failure) = &outcome
-        && spec.sandbox
+        && spec.sandbox_managed
         && !failure.maybe_reached()
     {
         state
@@ -221,9 +221,9 @@ fn sender(spec: &PhoneSpec, override_: Option<&str>) -> Result<String, ApiError>
         }
         return crate::element::phone::sender_id(id.to_owned());
     }
-    spec.sender_id
+    spec.default_sender_id
         .clone()
-        .or_else(|| spec.number.as_ref().map(ToString::to_string))
+        .or_else(|| spec.phone_number.as_ref().map(ToString::to_string))
         .ok_or_else(not_provisioned)
 }
 

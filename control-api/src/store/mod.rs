@@ -271,7 +271,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         element_id: &str,
         pool: &[String],
         now: Millis,
-    ) -> StoreResult<Option<String>>;
+    ) -> StoreResult<Option<SandboxLease>>;
     /// Ends an element's sandbox lease; the number it held.
     async fn release_sandbox(&self, element_id: &str) -> StoreResult<Option<String>>;
     /// Counts a sandbox SMS against the circle's cap for `day`; false at the cap.

@@ -361,3 +361,16 @@ pub struct CallAudio {
     /// When its URL stops working.
     pub expires_at: Millis,
 }
+
+/// A sandbox number leased to an element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxLease {
+    /// `lse_...`.
+    pub id: String,
+    /// The leased number.
+    pub number: String,
+    /// When it was leased.
+    pub leased_at: Millis,
+    /// Whether this call took it (false: the element held it already).
+    pub new: bool,
+}

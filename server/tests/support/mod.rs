@@ -9,10 +9,24 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Child;
 
-/// A loopback port nobody listens on now.
+/// A loopback port nobody listens on now, below Linux's ephemeral range (32768-60999), so
+/// that no `:0` listener of the server (SIP, SMTP) can be handed it before the server
+/// binds it (a port from `bind(":0")` could be, and was).
 pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = std::process::id().wrapping_mul(7919) ^ nanos;
+    for _ in 0..10_000 {
+        let n = seed.wrapping_add(NEXT.fetch_add(7, Ordering::Relaxed));
+        let port = 20_000 + u16::try_from(n % 12_000).expect("below 12000");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000-31999");
 }
 
 /// The repository's `models/`.

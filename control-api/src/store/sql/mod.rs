@@ -33,7 +33,8 @@ use super::{
     ActivityRecord, ActivitySummary, AddressRecord, AgentRecord, CallAudio, CallRecord, CallTurn,
     Circle, Contact, DomainRecord, Element, ElementChange, ElementVersion, EmailEvent,
     EmailMessage, EmailStore, KeyRecord, MessageFilter, NewKey, NumberRecord, Outcome,
-    ProviderRecord, SmsRecord, Store, StoreResult, Suppression, Thread, ThreadMessage, Tracking,
+    ProviderRecord, SandboxLease, SmsRecord, Store, StoreResult, Suppression, Thread,
+    ThreadMessage, Tracking,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Millis;
@@ -465,7 +466,7 @@ impl Store for SqlStore {
         element_id: &str,
         pool: &[String],
         now: Millis,
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<SandboxLease>> {
         phone::lease_sandbox(&self.pool, circle_id, element_id, pool, now).await
     }
     async fn release_sandbox(&self, element_id: &str) -> StoreResult<Option<String>> {

@@ -5,7 +5,7 @@ use sqlx::{AnyPool, Row as _};
 
 use super::{flag, is_unique_violation};
 use crate::ids::Millis;
-use crate::store::{SmsRecord, StoreResult};
+use crate::store::{SandboxLease, SmsRecord, StoreResult};
 
 const SMS_COLUMNS: &str = "id, circle_id, element_id, direction, sender, recipient, body, \
      segments, encoding, flash, sandbox, status, carrier_id, cost, error_code, attempts, \
@@ -274,27 +274,36 @@ pub(super) async fn lease_sandbox(
     element_id: &str,
     pool: &[String],
     now: Millis,
-) -> StoreResult<Option<String>> {
-    if let Some(number) = leased(db, element_id).await? {
-        return Ok(Some(number));
+) -> StoreResult<Option<SandboxLease>> {
+    if let Some(lease) = leased(db, element_id).await? {
+        return Ok(Some(lease));
     }
     for number in pool {
+        let id = crate::ids::new_id("lse");
         let inserted = sqlx::query(
-            "INSERT INTO sandbox_leases (number, circle_id, element_id, leased_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sandbox_leases (number, circle_id, element_id, leased_at, id) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(number)
         .bind(circle_id)
         .bind(element_id)
         .bind(now)
+        .bind(&id)
         .execute(db)
         .await;
         match inserted {
-            Ok(_) => return Ok(Some(number.clone())),
+            Ok(_) => {
+                return Ok(Some(SandboxLease {
+                    id,
+                    number: number.clone(),
+                    leased_at: now,
+                    new: true,
+                }));
+            }
             // Taken, or this element won a concurrent claim: look again.
             Err(e) if is_unique_violation(&e) => {
-                if let Some(number) = leased(db, element_id).await? {
-                    return Ok(Some(number));
+                if let Some(lease) = leased(db, element_id).await? {
+                    return Ok(Some(lease));
                 }
             }
             Err(e) => return Err(e.into()),
@@ -303,20 +312,28 @@ pub(super) async fn lease_sandbox(
     Ok(None)
 }
 
-async fn leased(db: &AnyPool, element_id: &str) -> StoreResult<Option<String>> {
-    Ok(
-        sqlx::query("SELECT number FROM sandbox_leases WHERE element_id = $1")
+async fn leased(db: &AnyPool, element_id: &str) -> StoreResult<Option<SandboxLease>> {
+    let Some(row) =
+        sqlx::query("SELECT number, leased_at, id FROM sandbox_leases WHERE element_id = $1")
             .bind(element_id)
             .fetch_optional(db)
             .await?
-            .map(|row| row.try_get("number"))
-            .transpose()?,
-    )
+    else {
+        return Ok(None);
+    };
+    let number: String = row.try_get("number")?;
+    let id: Option<String> = row.try_get("id")?;
+    Ok(Some(SandboxLease {
+        id: id.unwrap_or_else(|| format!("lease_{}", number.trim_start_matches('+'))),
+        leased_at: row.try_get("leased_at")?,
+        number,
+        new: false,
+    }))
 }
 
 /// Ends the element's lease; the number it held, if any.
 pub(super) async fn release_sandbox(db: &AnyPool, element_id: &str) -> StoreResult<Option<String>> {
-    let number = leased(db, element_id).await?;
+    let number = leased(db, element_id).await?.map(|lease| lease.number);
     sqlx::query("DELETE FROM sandbox_leases WHERE element_id = $1")
         .bind(element_id)
         .execute(db)
