@@ -672,7 +672,7 @@ async fn webhooks_refuse_bad_tokens_and_garbage_and_change_nothing() {
                 action["play"], "https://sounds.example/hello.mp3",
                 "{action}"
             );
-            assert_eq!(asked.lock().expect("lock").as_slice(), [form.clone()]);
+            assert_eq!(*asked.lock().expect("lock"), vec![form.clone()]);
         } else {
             assert_eq!(action["connect"], "+46700000555", "{action}");
         }

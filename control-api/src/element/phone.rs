@@ -610,7 +610,7 @@ mod tests {
             }
         );
         assert_eq!(spec.api_url(), DEFAULT_CARRIER_API_URL);
-        let mut restored = old.clone();
+        let mut restored = old;
         carry_managed(
             &mut restored,
             &json!({"sandbox_managed": true, "phone_number": "+46700000001"}),
