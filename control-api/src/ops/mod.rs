@@ -9,7 +9,7 @@
 //! input and output: `Fn(ElementCx, Input) -> Future<Result<Output, ApiError>>`. The
 //! builder erases the types once, keeping their JSON schemas, so that
 //!
-//! - the router has one route, `/api/{circle}/{slug}/ops/{*operation}` ([`dispatch`]),
+//! - the router has one route, `/api/{circle}/{slug}/ops/{*operation}` (`dispatch`),
 //!   which loads the element, finds the operation in its type's table, checks the method
 //!   (405 with `Allow` otherwise), the role, parses the input (the query string for GET and
 //!   DELETE, the JSON body otherwise; `INVALID_QUERY` / `INVALID_BODY`) and runs it;

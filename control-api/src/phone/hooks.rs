@@ -201,7 +201,7 @@ pub async fn delivery_report(
 }
 
 /// An incoming call asks what to do: the action of the number's own flow
-/// (`voice_start_url`, see [`super::flow`]), else the JSON action for its
+/// (`voice_start_url`, see the `flow` module), else the JSON action for its
 /// `incoming_handling` (`ai`: connect to voxgate's Realtime WebSocket; `forward_to`:
 /// connect to `forward_to_number`), with `whenhangup` back to us under the same token.
 pub async fn voice_start(
