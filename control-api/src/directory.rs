@@ -23,13 +23,16 @@ pub struct Route {
 }
 
 /// Routes a call to our number `to`. `None` when no circle takes it (no `default` circle:
-/// the store was never started).
+/// the store was never started, or the number is registered with `inbound_enabled` off).
 ///
 /// # Errors
 ///
 /// The store's.
 pub async fn route(store: &dyn Store, to: &str) -> Result<Option<Route>, ApiError> {
     if let Some(number) = store.number_by_e164(to).await? {
+        if !number.inbound_enabled {
+            return Ok(None);
+        }
         let pinned = match &number.agent_id {
             Some(id) => store.agent(&number.circle_id, id).await?,
             None => None,

@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::email::EmailSettings;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::phone::PhoneSettings;
 use crate::phone::events::PhoneEvents;
 use crate::phone::message::MessageVoice;
@@ -113,7 +113,8 @@ impl AppState {
     }
 
     /// The user name and opened password of provider `id` of circle `circle_id`; `None`
-    /// when the circle has no such provider. 503 `SECRETS_UNAVAILABLE` without the key.
+    /// when the circle has no such provider. 503 `SECRETS_UNAVAILABLE` without the key;
+    /// `PROVIDER_INVALID` for a provider voxgate only stores (e.g. `twilio`).
     pub async fn provider_login(
         &self,
         circle_id: &str,
@@ -122,6 +123,15 @@ impl AppState {
         let Some(provider) = self.store().provider(circle_id, id).await? else {
             return Ok(None);
         };
+        if !crate::routes::driven(&provider.kind) {
+            return Err(ApiError::invalid(
+                ErrorCode::ProviderInvalid,
+                format!(
+                    "provider {} ({}) is stored, not driven: voxgate logs in with 46elks, sip or email credentials",
+                    provider.id, provider.kind
+                ),
+            ));
+        }
         let password = self.sealer()?.open(&provider.id, &provider.sealed_secret)?;
         Ok(Some((provider.username, password)))
     }

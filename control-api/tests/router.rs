@@ -418,7 +418,7 @@ async fn a_key_of_circle_b_never_sees_circle_a() {
             None,
         )
         .await;
-    assert_eq!(r.body, json!([]));
+    assert_eq!(r.body, json!({"numbers": []}));
     let r = app
         .send(Method::GET, "/api/v1/agents", Some(&b), Some("a"), None)
         .await;
@@ -821,7 +821,7 @@ async fn agents_telephony_and_calls_validation() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let filtered = format!("/api/v1/telephony/numbers?agent_id={}", f.agent);
     let r = app.admin(Method::GET, &filtered, "a", None).await;
-    assert_eq!(r.body.as_array().map(Vec::len), Some(2));
+    assert_eq!(r.body["numbers"].as_array().map(Vec::len), Some(2));
     let r = app
         .admin(
             Method::DELETE,
@@ -842,7 +842,7 @@ async fn agents_telephony_and_calls_validation() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = post(
         "/api/v1/telephony/providers",
-        json!({"kind": "twilio", "username": "u", "password": "p"}),
+        json!({"kind": "Twilio!", "username": "u", "password": "p"}),
     )
     .await;
     assert_eq!(r.code(), "PROVIDER_INVALID");
@@ -860,7 +860,7 @@ async fn agents_telephony_and_calls_validation() {
         "secrets are never returned: {}",
         r.body
     );
-    assert_eq!(r.body[0]["username"], "u1");
+    assert_eq!(r.body["providers"][0]["username"], "u1");
 
     // Calls and threads.
     let r = app

@@ -9,8 +9,8 @@ use serde_json::json;
 use voxgate_control_api::auth::{Role, hash_key, issue_key};
 use voxgate_control_api::ids::{new_id, now_ms};
 use voxgate_control_api::store::{
-    AgentRecord, Backend, CallAudio, CallRecord, CallTurn, Element, NumberRecord, ProviderRecord,
-    Store, ThreadMessage,
+    AgentRecord, Backend, CallAudio, CallRecord, CallTurn, Element, NumberPatch, NumberRecord,
+    ProviderRecord, Store, ThreadMessage,
 };
 
 fn element(circle_id: &str, slug: &str) -> Element {
@@ -54,7 +54,20 @@ fn number(circle_id: &str, e164: &str, provider_id: &str, agent_id: Option<&str>
         number: e164.to_owned(),
         provider_id: provider_id.to_owned(),
         agent_id: agent_id.map(str::to_owned),
+        inbound_enabled: true,
+        outbound_enabled: true,
         created_at: now_ms(),
+        updated_at: now_ms(),
+    }
+}
+
+/// A patch that pins `agent_id` (or unpins) and leaves the direction switches alone.
+fn pin(agent_id: Option<&str>) -> NumberPatch {
+    NumberPatch {
+        agent_id: agent_id.map(str::to_owned),
+        inbound_enabled: None,
+        outbound_enabled: None,
+        updated_at: now_ms(),
     }
 }
 
@@ -286,13 +299,43 @@ async fn agents_numbers_and_providers() {
 
         assert!(
             store
-                .pin_number(&a.id, &n2.id, Some(&bob.id))
+                .update_number(&a.id, &n2.id, &pin(Some(&bob.id)))
                 .await
                 .expect("pin")
         );
+        // Switching inbound off is stored; a switch left out stays as it was.
+        let off = NumberPatch {
+            inbound_enabled: Some(false),
+            updated_at: n2.created_at + 5,
+            ..pin(Some(&bob.id))
+        };
+        assert!(store.update_number(&a.id, &n2.id, &off).await.expect("off"));
+        let switched = store
+            .number_by_e164("+46700000002")
+            .await
+            .expect("by number")
+            .expect("n2");
+        assert!(!switched.inbound_enabled && switched.outbound_enabled);
+        assert_eq!(switched.updated_at, n2.created_at + 5);
+        assert_eq!(switched.agent_id.as_deref(), Some(bob.id.as_str()));
+        assert!(
+            store
+                .update_number(&a.id, &n2.id, &pin(Some(&bob.id)))
+                .await
+                .expect("pin again")
+        );
         assert!(
             !store
-                .pin_number(&b.id, &n2.id, None)
+                .number_by_e164("+46700000002")
+                .await
+                .expect("by number")
+                .expect("n2")
+                .inbound_enabled,
+            "a patch without inbound_enabled leaves it off"
+        );
+        assert!(
+            !store
+                .update_number(&b.id, &n2.id, &pin(None))
                 .await
                 .expect("other circle")
         );
@@ -330,7 +373,7 @@ async fn agents_numbers_and_providers() {
             .expect("trunk number");
         assert!(
             store
-                .pin_number(&a.id, &trunk_number.id, None)
+                .update_number(&a.id, &trunk_number.id, &pin(None))
                 .await
                 .expect("unpin")
         );

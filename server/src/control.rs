@@ -151,6 +151,8 @@ impl crate::sip::Admission for StoreAdmission {
         let (to, unknown) = (to_user.to_owned(), self.unknown);
         async move {
             let known = match store.number_by_e164(&to).await {
+                // A registered number with inbound calls switched off refuses them.
+                Ok(Some(number)) if !number.inbound_enabled => return false,
                 Ok(number) => number.is_some(),
                 Err(e) => {
                     tracing::error!(error = %e, "looking up a SIP call's number failed; answering");

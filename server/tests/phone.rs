@@ -84,7 +84,8 @@ impl Rig {
         };
         let (status, provider) = rig.post(
             "/api/v1/telephony/providers",
-            json!({"kind": "46elks", "username": "sim", "password": "sim-secret"}),
+            json!({"provider": "46elks", "label": "simulator",
+                   "credentials": {"username": "sim", "password": "sim-secret"}}),
         );
         assert_eq!(status, 201, "{provider}");
         let mut full = json!({"credential_ref": provider["id"], "carrier_api_url": rig.sim.api_url(),

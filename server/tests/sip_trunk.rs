@@ -202,8 +202,8 @@ impl Rig {
     fn trunk(&self, registrar: &str, password: &str) -> String {
         let (status, provider) = self.post(
             "/api/v1/telephony/providers",
-            json!({"kind": "sip", "name": "trunk", "username": TRUNK_USER,
-                   "password": password, "registrar": registrar}),
+            json!({"provider": "sip", "label": "trunk", "credentials":
+                   {"username": TRUNK_USER, "password": password, "registrar": registrar}}),
         );
         assert_eq!(status, 201, "{provider}");
         assert!(
@@ -295,7 +295,7 @@ fn a_pinned_number_keeps_its_trunk_registered_until_unpinned() {
     let agent = rig.default_agent();
     let (status, number) = rig.post(
         "/api/v1/telephony/numbers",
-        json!({"number": "+46700000009", "provider_id": provider, "agent_id": agent}),
+        json!({"e164": "+46700000009", "credentials_id": provider, "agent_id": agent}),
     );
     assert_eq!(status, 201, "{number}");
     // Registered (the scenario answers 200 after checking the digest); wait for it in the
@@ -394,7 +394,7 @@ fn once_numbers_are_registered_other_numbers_get_404() {
     let provider = rig.trunk("sip:127.0.0.1:9", TRUNK_SECRET);
     let (status, number) = rig.post(
         "/api/v1/telephony/numbers",
-        json!({"number": "+46700000009", "provider_id": provider}),
+        json!({"e164": "+46700000009", "credentials_id": provider}),
     );
     assert_eq!(status, 201, "{number}");
     let sipp_dir = tempfile::tempdir().expect("temp dir");

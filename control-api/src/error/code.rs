@@ -102,6 +102,8 @@ codes! {
     NumberExists = "NUMBER_EXISTS",
     /// No registered number with this id in the account.
     NumberNotFound = "NUMBER_NOT_FOUND",
+    /// The registered number has outbound calls switched off (`outbound_enabled` false).
+    NumberOutboundDisabled = "NUMBER_OUTBOUND_DISABLED",
     /// No call with this id.
     CallNotFound = "CALL_NOT_FOUND",
     /// A carrier webhook whose form is malformed; nothing changed.
@@ -336,5 +338,41 @@ mod tests {
             assert_eq!(ErrorCode::parse(wire), Some(*code));
         }
         assert_eq!(ErrorCode::parse("NOPE"), None);
+    }
+
+    /// The table under `## Error codes` in `docs/control-api.md`, as `(code, meaning)`.
+    fn documented() -> Vec<(String, String)> {
+        let doc = include_str!("../../../docs/control-api.md");
+        let section = doc
+            .split("\n## Error codes\n")
+            .nth(1)
+            .expect("docs/control-api.md has an `## Error codes` section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        section
+            .lines()
+            .filter_map(|line| {
+                let mut cells = line.strip_prefix("| `")?.splitn(2, "` | ");
+                let code = cells.next()?.to_owned();
+                let meaning = cells.next()?.strip_suffix(" |")?.to_owned();
+                Some((code, meaning))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_docs_list_every_code_with_its_meaning_and_no_other() {
+        let expected: Vec<(String, String)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_str().to_owned(), c.meaning().replace('|', "\\|")))
+            .collect();
+        let table: String = expected
+            .iter()
+            .map(|(code, meaning)| format!("| `{code}` | {meaning} |\n"))
+            .collect();
+        assert_eq!(
+            documented(),
+            expected,
+            "docs/control-api.md's `## Error codes` table must be, in this order:\n{table}"
+        );
     }
 }

@@ -296,6 +296,25 @@ pub(crate) fn dialing(
     }
 }
 
+/// Refuses a call from `number` when the telephony REST registers it with
+/// `outbound_enabled` off (409 `NUMBER_OUTBOUND_DISABLED`).
+///
+/// # Errors
+///
+/// That, or the store's.
+pub(crate) async fn check_outbound(state: &AppState, number: &str) -> Result<(), ApiError> {
+    match state.store().number_by_e164(number).await? {
+        Some(registered) if !registered.outbound_enabled => Err(ApiError::conflict(
+            ErrorCode::NumberOutboundDisabled,
+            format!(
+                "{number} is registered ({}) with outbound_enabled false",
+                registered.id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Asks the carrier to place the stored `record` with `voice_start`; the carrier's call id.
 /// A refused call is kept `failed` with its code.
 pub(crate) async fn place(
@@ -314,7 +333,14 @@ pub(crate) async fn place(
         whenhangup: super::hooks::hangup_url(state, &element.id),
         timeout: Some(timeout),
     };
-    match client.place_call(&call).await {
+    let placed = match check_outbound(state, &record.from).await {
+        Ok(()) => client
+            .place_call(&call)
+            .await
+            .map_err(|f| f.into_api(Doing::Call)),
+        Err(e) => Err(e),
+    };
+    match placed {
         Ok(placed) => {
             state
                 .store()
@@ -328,8 +354,7 @@ pub(crate) async fn place(
             );
             Ok(placed.id)
         }
-        Err(f) => {
-            let error = f.into_api(Doing::Call);
+        Err(error) => {
             record.state = "failed".to_owned();
             record.ended_at = Some(now_ms());
             record.error = Some(error.code().to_owned());

@@ -248,7 +248,10 @@ pub async fn provision(
             number: number.clone(),
             provider_id: provider,
             agent_id: spec.telephony_agent.clone(),
+            inbound_enabled: true,
+            outbound_enabled: true,
             created_at: now_ms(),
+            updated_at: now_ms(),
         })
         .await?;
     let hooks = register_hooks(state, &saved).await?;

@@ -297,6 +297,7 @@ pub async fn dial(
     let to = E164::parse(&input.to)?;
     let timeout = super::message::ring_timeout(input.timeout_s)?;
     let number = super::calls::calling_number(&spec)?;
+    super::calls::check_outbound(state, number.as_str()).await?;
     if agent_required && input.agent_id.is_none() {
         return Err(ApiError::invalid(
             ErrorCode::AgentRequired,

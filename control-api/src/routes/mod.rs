@@ -19,6 +19,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 pub(crate) use agents::new_agent as new_agent_record;
+pub(crate) use telephony::driven;
 
 /// Every control-API route. Each handler authenticates with [`Caller`](crate::auth::Caller)
 /// and checks its operation's role, except the carrier webhooks and the tracking links

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::secrets::Secret;
 use crate::state::AppState;
-use crate::store::{NumberRecord, ProviderRecord};
+use crate::store::{NumberPatch, NumberRecord, ProviderRecord};
 
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -48,26 +48,49 @@ fn allow(caller: &Caller, account: &Account, role: Role) -> Result<(), ApiError>
     caller.may(&account.0, role)
 }
 
-/// A registered number.
+/// A registered number, as the telephony REST document names its fields.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct NumberView {
+    /// `num_...`.
     id: String,
-    number: String,
-    provider_id: String,
+    /// The number, E.164.
+    e164: String,
+    /// The provider credential it is reached through (`prv_...`).
+    credentials_id: String,
+    /// That credential's provider (`46elks`, `sip`, `twilio`, ...).
+    provider: String,
+    /// The agent that answers it, if pinned.
     agent_id: Option<String>,
+    /// Whether calls to it are taken.
+    inbound_enabled: bool,
+    /// Whether calls from it may be placed.
+    outbound_enabled: bool,
+    /// RFC 3339.
     created_at: String,
+    /// RFC 3339.
+    updated_at: String,
 }
 
-impl From<NumberRecord> for NumberView {
-    fn from(n: NumberRecord) -> Self {
+impl NumberView {
+    fn new(n: NumberRecord, provider: String) -> Self {
         Self {
             id: n.id,
-            number: n.number,
-            provider_id: n.provider_id,
+            e164: n.number,
+            credentials_id: n.provider_id,
+            provider,
             agent_id: n.agent_id,
+            inbound_enabled: n.inbound_enabled,
+            outbound_enabled: n.outbound_enabled,
             created_at: rfc3339(n.created_at),
+            updated_at: rfc3339(n.updated_at),
         }
     }
+}
+
+/// `GET /api/v1/telephony/numbers`: an object, as documented.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NumberList {
+    numbers: Vec<NumberView>,
 }
 
 /// `?agent_id=` filter.
@@ -77,37 +100,80 @@ pub(crate) struct NumbersQuery {
     agent_id: Option<String>,
 }
 
-/// Register a number.
+/// Register a number (`handlers.CreateNumberRequest`). Server-set fields (`id`,
+/// `created_at`, `updated_at`) are ignored if supplied, as documented; any other unknown
+/// field is refused. `number` and `provider_id` are accepted as older names of `e164` and
+/// `credentials_id`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateNumber {
-    /// E.164.
-    number: String,
-    /// The provider credential it is reached through.
-    provider_id: String,
+    /// E.164, e.g. `+12025550123`.
+    #[serde(alias = "number")]
+    e164: String,
+    /// The provider credential it is reached through, e.g. `prv_...`.
+    #[serde(alias = "provider_id")]
+    credentials_id: String,
+    /// The credential's provider, e.g. `twilio`; when given it must match the credential.
+    #[serde(default)]
+    provider: Option<String>,
     /// Pin it to this agent.
     #[serde(default)]
     agent_id: Option<String>,
+    /// Take calls to it (default on).
+    #[serde(default = "on")]
+    inbound_enabled: bool,
+    /// Place calls from it (default on).
+    #[serde(default = "on")]
+    outbound_enabled: bool,
+    #[serde(default, rename = "id")]
+    #[schema(ignore)]
+    _id: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "created_at")]
+    #[schema(ignore)]
+    _created_at: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "updated_at")]
+    #[schema(ignore)]
+    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
-/// Pin (`"agt_..."`) or unpin (`null`) an agent.
+fn on() -> bool {
+    true
+}
+
+/// Pin (`"agt_..."`) or unpin (`null` or absent) an agent (`handlers.UpdateNumberRequest`);
+/// `inbound_enabled` / `outbound_enabled` switch a direction where given. Server-set fields
+/// are ignored.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PinNumber {
+    #[serde(default)]
     agent_id: Option<String>,
+    #[serde(default)]
+    inbound_enabled: Option<bool>,
+    #[serde(default)]
+    outbound_enabled: Option<bool>,
+    #[serde(default, rename = "id")]
+    #[schema(ignore)]
+    _id: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "created_at")]
+    #[schema(ignore)]
+    _created_at: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "updated_at")]
+    #[schema(ignore)]
+    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
 /// List numbers.
 #[utoipa::path(get, path = "/api/v1/telephony/numbers", tag = "telephony",
     params(("X-Account-ID" = String, Header), NumbersQuery),
-    responses((status = 200, body = [NumberView]), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = NumberList), (status = 400, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn list_numbers(
     caller: Caller,
     account: Account,
     state: axum::extract::State<AppState>,
     Query(query): Query<NumbersQuery>,
-) -> Result<Json<Vec<NumberView>>, ApiError> {
+) -> Result<Json<NumberList>, ApiError> {
     allow(&caller, &account, Role::Read)?;
     if let Some(agent_id) = &query.agent_id {
         plain_text(ErrorCode::InvalidQuery, "agent_id", agent_id, ID_MAX)?;
@@ -119,7 +185,23 @@ pub(crate) async fn list_numbers(
             query.agent_id.as_deref().filter(|a| !a.is_empty()),
         )
         .await?;
-    Ok(Json(numbers.into_iter().map(NumberView::from).collect()))
+    let providers = state.store().providers(&caller.circle.id).await?;
+    let provider_of = |id: &str| {
+        providers
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.kind.clone())
+            .unwrap_or_default()
+    };
+    Ok(Json(NumberList {
+        numbers: numbers
+            .into_iter()
+            .map(|n| {
+                let provider = provider_of(&n.provider_id);
+                NumberView::new(n, provider)
+            })
+            .collect(),
+    }))
 }
 
 async fn check_agent(
@@ -151,37 +233,63 @@ pub(crate) async fn create_number(
     Body(body): Body<CreateNumber>,
 ) -> Result<(StatusCode, Json<NumberView>), ApiError> {
     allow(&caller, &account, Role::Write)?;
-    let number = E164::parse(&body.number)?;
-    if plain_text(
+    let number = E164::parse(&body.e164)?;
+    let provider = if plain_text(
         ErrorCode::ProviderNotFound,
-        "provider_id",
-        &body.provider_id,
+        "credentials_id",
+        &body.credentials_id,
         ID_MAX,
     )
     .is_err()
-        || state
-            .store()
-            .provider(&caller.circle.id, &body.provider_id)
-            .await?
-            .is_none()
     {
+        None
+    } else {
+        state
+            .store()
+            .provider(&caller.circle.id, &body.credentials_id)
+            .await?
+    };
+    let Some(provider) = provider else {
         return Err(ApiError::invalid(
             ErrorCode::ProviderNotFound,
-            format!("no provider {:?} in this account", clip(&body.provider_id)),
+            format!(
+                "no provider credential {:?} in this account",
+                clip(&body.credentials_id)
+            ),
+        ));
+    };
+    if let Some(named) = &body.provider
+        && *named != provider.kind
+    {
+        return Err(ApiError::invalid(
+            ErrorCode::ProviderInvalid,
+            format!(
+                "provider {:?} does not match credential {} (provider {})",
+                clip(named),
+                provider.id,
+                provider.kind
+            ),
         ));
     }
     check_agent(&state, &caller.circle.id, body.agent_id.as_deref()).await?;
+    let now = now_ms();
     let record = NumberRecord {
         id: new_id("num"),
         circle_id: caller.circle.id.clone(),
         number: number.as_str().to_owned(),
-        provider_id: body.provider_id,
+        provider_id: body.credentials_id,
         agent_id: body.agent_id,
-        created_at: now_ms(),
+        inbound_enabled: body.inbound_enabled,
+        outbound_enabled: body.outbound_enabled,
+        created_at: now,
+        updated_at: now,
     };
     state.store().insert_number(&record).await?;
     sync_sip(&state).await;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(NumberView::new(record, provider.kind)),
+    ))
 }
 
 /// Pin or unpin an agent.
@@ -198,9 +306,15 @@ pub(crate) async fn pin_number(
 ) -> Result<StatusCode, ApiError> {
     allow(&caller, &account, Role::Write)?;
     check_agent(&state, &caller.circle.id, body.agent_id.as_deref()).await?;
+    let patch = NumberPatch {
+        agent_id: body.agent_id,
+        inbound_enabled: body.inbound_enabled,
+        outbound_enabled: body.outbound_enabled,
+        updated_at: now_ms(),
+    };
     if state
         .store()
-        .pin_number(&caller.circle.id, &id, body.agent_id.as_deref())
+        .update_number(&caller.circle.id, &id, &patch)
         .await?
     {
         sync_sip(&state).await;
@@ -244,25 +358,35 @@ pub(crate) async fn delete_number(
     }
 }
 
-/// A provider credential, without its secret.
+/// A provider credential, without its secret (the document's provider metadata).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ProviderView {
+    /// `prv_...`.
     id: String,
-    kind: String,
-    name: String,
+    /// The provider, e.g. `46elks`, `sip`, `email`, `twilio`.
+    provider: String,
+    /// A label, e.g. `Production Twilio`.
+    label: String,
+    /// The login's user name (for `46elks`, `sip`, `email`; not secret).
+    #[serde(skip_serializing_if = "String::is_empty")]
     username: String,
     /// A SIP trunk's registrar.
     #[serde(skip_serializing_if = "Option::is_none")]
     registrar: Option<String>,
+    /// Whether voxgate drives this provider (`46elks`, `sip`, `email`) or only keeps its
+    /// credentials for the account.
+    driven: bool,
+    /// RFC 3339.
     created_at: String,
 }
 
 impl From<ProviderRecord> for ProviderView {
     fn from(p: ProviderRecord) -> Self {
         Self {
+            driven: driven(&p.kind),
             id: p.id,
-            kind: p.kind,
-            name: p.name,
+            provider: p.kind,
+            label: p.name,
             username: p.username,
             registrar: p.registrar,
             created_at: rfc3339(p.created_at),
@@ -270,53 +394,186 @@ impl From<ProviderRecord> for ProviderView {
     }
 }
 
-/// Add a carrier credential.
+/// `GET /api/v1/telephony/providers`: an object, as documented.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ProviderList {
+    providers: Vec<ProviderView>,
+}
+
+/// The providers voxgate places and takes calls (or mail) through. Others are stored,
+/// sealed, and listed, but not used.
+pub(crate) fn driven(provider: &str) -> bool {
+    matches!(provider, "46elks" | "sip" | "email")
+}
+
+/// Add a carrier credential (`handlers.CreateProviderRequest`): `provider`, `label`,
+/// `credentials` as documented. For the providers voxgate drives, `credentials` is
+/// `{username, password}` (`sip` adds `registrar`, `sip:host[:port]`); for any other
+/// provider it is any object of strings, kept sealed. The older flat shape (`kind`,
+/// `name`, `username`, `password`, `registrar`) is still accepted. Server-set fields are
+/// ignored.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProvider {
-    /// `46elks` (carrier API credentials), `sip` (a SIP trunk) or `email` (a mail login:
-    /// SMTP submission and IMAP with an app password).
-    kind: String,
-    /// A label.
+    /// e.g. `twilio`, `46elks`, `sip`, `email`: lowercase letters, digits, `-`, `_`.
+    #[serde(alias = "kind")]
+    provider: String,
+    /// e.g. `Production Twilio` (default: the provider).
+    #[serde(default, alias = "name")]
+    label: String,
+    /// The credential; sealed at rest, never returned or logged.
     #[serde(default)]
-    name: String,
-    /// API user name, or the SIP user name.
-    username: String,
-    /// API or SIP password; sealed at rest, never returned.
-    password: String,
-    /// A SIP trunk's registrar, `sip:host[:port]` (kind `sip` only; required there).
+    #[schema(value_type = Object)]
+    credentials: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Older flat shape: the login's user name.
+    #[serde(default)]
+    username: Option<String>,
+    /// Older flat shape: the password.
+    #[serde(default)]
+    password: Option<String>,
+    /// Older flat shape: a SIP trunk's registrar.
     #[serde(default)]
     registrar: Option<String>,
+    #[serde(default, rename = "id")]
+    #[schema(ignore)]
+    _id: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "created_at")]
+    #[schema(ignore)]
+    _created_at: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "updated_at")]
+    #[schema(ignore)]
+    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
 impl std::fmt::Debug for CreateProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateProvider")
-            .field("kind", &self.kind)
-            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("label", &self.label)
             .field("username", &self.username)
             .field("registrar", &self.registrar)
             .finish_non_exhaustive()
     }
 }
 
+/// Longest sealed credential object, serialized.
+const CREDENTIALS_MAX: usize = 8 * 1024;
+
+/// What a credential object holds, once checked: the login of a driven provider, or the
+/// whole object of another.
+struct Login {
+    username: String,
+    secret: String,
+    registrar: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::invalid(ErrorCode::ProviderInvalid, message)
+}
+
+impl CreateProvider {
+    /// Checks the body and splits it into the stored login.
+    fn login(&mut self) -> Result<Login, ApiError> {
+        let provider = self.provider.as_str();
+        if provider.is_empty()
+            || provider.len() > 32
+            || !provider
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(invalid(
+                "provider must be 1-32 lowercase letters, digits, '-' or '_' (e.g. twilio, 46elks, sip, email)",
+            ));
+        }
+        let flat = self.username.is_some() || self.password.is_some() || self.registrar.is_some();
+        let login = match (self.credentials.take(), flat) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    "give credentials, or the older username/password fields, not both",
+                ));
+            }
+            (None, false) => return Err(invalid("credentials is required")),
+            (None, true) => Login {
+                username: self.username.take().unwrap_or_default(),
+                secret: self.password.take().unwrap_or_default(),
+                registrar: self.registrar.take(),
+            },
+            (Some(mut object), false) if driven(provider) => {
+                let mut text = |key: &str| match object.remove(key) {
+                    None => Ok(None),
+                    Some(serde_json::Value::String(v)) => Ok(Some(v)),
+                    Some(_) => Err(invalid(format!("credentials.{key} must be a string"))),
+                };
+                let login = Login {
+                    username: text("username")?.unwrap_or_default(),
+                    secret: text("password")?.unwrap_or_default(),
+                    registrar: text("registrar")?,
+                };
+                if let Some(extra) = object.keys().next() {
+                    return Err(invalid(format!(
+                        "credentials of a {provider} provider are username, password{}; not {:?}",
+                        if provider == "sip" { ", registrar" } else { "" },
+                        clip(extra)
+                    )));
+                }
+                login
+            }
+            (Some(object), false) => {
+                if object.is_empty() || !object.values().all(serde_json::Value::is_string) {
+                    return Err(invalid("credentials must be a non-empty object of strings"));
+                }
+                let secret = serde_json::Value::Object(object).to_string();
+                if secret.len() > CREDENTIALS_MAX {
+                    return Err(invalid(format!(
+                        "credentials are at most {CREDENTIALS_MAX} bytes"
+                    )));
+                }
+                return Ok(Login {
+                    username: String::new(),
+                    secret,
+                    registrar: None,
+                });
+            }
+        };
+        match (provider, &login.registrar) {
+            ("46elks" | "email", None) => {}
+            ("sip", Some(registrar)) => {
+                crate::phone::sip::registrar_host(registrar)?;
+            }
+            ("sip", None) => {
+                return Err(invalid("a sip provider needs registrar (sip:host[:port])"));
+            }
+            (_, Some(_)) => return Err(invalid("registrar is for provider sip only")),
+            (_, None) => {}
+        }
+        if login.username.is_empty() || login.secret.is_empty() || login.secret.len() > 1024 {
+            return Err(invalid(
+                "username and password are required (the password at most 1024 bytes)",
+            ));
+        }
+        plain_text(ErrorCode::ProviderInvalid, "username", &login.username, 256)?;
+        Ok(login)
+    }
+}
+
 /// List provider credentials (never their secrets).
 #[utoipa::path(get, path = "/api/v1/telephony/providers", tag = "telephony",
     params(("X-Account-ID" = String, Header)),
-    responses((status = 200, body = [ProviderView])), security(("bearer" = [])))]
+    responses((status = 200, body = ProviderList), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn list_providers(
     caller: Caller,
     account: Account,
     state: axum::extract::State<AppState>,
-) -> Result<Json<Vec<ProviderView>>, ApiError> {
+) -> Result<Json<ProviderList>, ApiError> {
     allow(&caller, &account, Role::Read)?;
     let providers = state.store().providers(&caller.circle.id).await?;
-    Ok(Json(
-        providers.into_iter().map(ProviderView::from).collect(),
-    ))
+    Ok(Json(ProviderList {
+        providers: providers.into_iter().map(ProviderView::from).collect(),
+    }))
 }
 
-/// Add a provider credential; the password is sealed at rest.
+/// Add a provider credential; its credentials are sealed at rest.
 #[utoipa::path(post, path = "/api/v1/telephony/providers", tag = "telephony",
     params(("X-Account-ID" = String, Header)), request_body = CreateProvider,
     responses((status = 201, body = ProviderView), (status = 400, body = ErrorBody),
@@ -326,57 +583,27 @@ pub(crate) async fn create_provider(
     caller: Caller,
     account: Account,
     state: axum::extract::State<AppState>,
-    Body(body): Body<CreateProvider>,
+    Body(mut body): Body<CreateProvider>,
 ) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
     allow(&caller, &account, Role::Admin)?;
-    match (body.kind.as_str(), &body.registrar) {
-        ("46elks" | "email", None) => {}
-        ("46elks" | "email", Some(_)) => {
-            return Err(ApiError::invalid(
-                ErrorCode::ProviderInvalid,
-                "registrar is for kind sip only",
-            ));
-        }
-        ("sip", Some(registrar)) => {
-            crate::phone::sip::registrar_host(registrar)?;
-        }
-        ("sip", None) => {
-            return Err(ApiError::invalid(
-                ErrorCode::ProviderInvalid,
-                "a sip provider needs registrar (sip:host[:port])",
-            ));
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                ErrorCode::ProviderInvalid,
-                "kind must be 46elks, sip or email",
-            ));
-        }
-    }
-    if body.username.is_empty() || body.password.is_empty() || body.password.len() > 1024 {
-        return Err(ApiError::invalid(
-            ErrorCode::ProviderInvalid,
-            "username and password are required (the password at most 1024 bytes)",
-        ));
-    }
-    plain_text(ErrorCode::ProviderInvalid, "username", &body.username, 256)?;
-    plain_text(ErrorCode::ProviderInvalid, "name", &body.name, 256)?;
+    let login = body.login()?;
+    plain_text(ErrorCode::ProviderInvalid, "label", &body.label, 256)?;
     let sealer = state.sealer()?;
     let id = new_id("prv");
-    let sealed_secret = sealer.seal(&id, &Secret::new(body.password))?;
-    let name = if body.name.is_empty() {
-        body.kind.clone()
+    let sealed_secret = sealer.seal(&id, &Secret::new(login.secret))?;
+    let label = if body.label.is_empty() {
+        body.provider.clone()
     } else {
-        body.name
+        body.label
     };
     let record = ProviderRecord {
         id,
         circle_id: caller.circle.id.clone(),
-        kind: body.kind,
-        name,
-        username: body.username,
+        kind: body.provider,
+        name: label,
+        username: login.username,
         sealed_secret,
-        registrar: body.registrar,
+        registrar: login.registrar,
         created_at: now_ms(),
     };
     state.store().insert_provider(&record).await?;

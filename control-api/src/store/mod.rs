@@ -153,12 +153,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn any_number(&self) -> StoreResult<bool>;
     /// The registration of the E.164 `number`, in whichever circle holds it.
     async fn number_by_e164(&self, number: &str) -> StoreResult<Option<NumberRecord>>;
-    /// Pins number `id` to `agent_id` (or unpins it); false if the number does not exist.
-    async fn pin_number(
+    /// Pins number `id` to the patch's agent (or unpins it) and sets the direction switches
+    /// it gives; false if the number does not exist.
+    async fn update_number(
         &self,
         circle_id: &str,
         id: &str,
-        agent_id: Option<&str>,
+        patch: &NumberPatch,
     ) -> StoreResult<bool>;
     /// Deletes number `id`; false if it does not exist.
     async fn delete_number(&self, circle_id: &str, id: &str) -> StoreResult<bool>;

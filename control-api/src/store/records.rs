@@ -212,8 +212,28 @@ pub struct NumberRecord {
     pub provider_id: String,
     /// The agent that answers it, if pinned.
     pub agent_id: Option<String>,
+    /// Whether calls to it are taken (off: refused).
+    pub inbound_enabled: bool,
+    /// Whether calls from it may be placed (off: refused).
+    pub outbound_enabled: bool,
     /// When it was registered.
     pub created_at: Millis,
+    /// When it last changed (its registration time until then).
+    pub updated_at: Millis,
+}
+
+/// A change to a registered number (`PATCH /api/v1/telephony/numbers/{id}`): the agent it
+/// is pinned to (`None` unpins), and the direction switches, where given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberPatch {
+    /// The agent that answers it; `None` unpins.
+    pub agent_id: Option<String>,
+    /// New `inbound_enabled`, if given.
+    pub inbound_enabled: Option<bool>,
+    /// New `outbound_enabled`, if given.
+    pub outbound_enabled: Option<bool>,
+    /// When.
+    pub updated_at: Millis,
 }
 
 /// A call as it happened.

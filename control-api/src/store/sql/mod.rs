@@ -32,7 +32,7 @@ use sqlx::{AnyPool, Executor as _};
 use super::{
     ActivityRecord, ActivitySummary, AddressRecord, AgentRecord, CallAudio, CallRecord, CallTurn,
     Circle, Contact, DomainRecord, Element, ElementChange, ElementVersion, EmailEvent,
-    EmailMessage, EmailStore, KeyRecord, MessageFilter, NewKey, NumberRecord, Outcome,
+    EmailMessage, EmailStore, KeyRecord, MessageFilter, NewKey, NumberPatch, NumberRecord, Outcome,
     ProviderRecord, SandboxLease, SmsRecord, Store, StoreResult, Suppression, Thread,
     ThreadMessage, Tracking,
 };
@@ -317,13 +317,13 @@ impl Store for SqlStore {
     async fn number_by_e164(&self, number: &str) -> StoreResult<Option<NumberRecord>> {
         telephony::number_by_e164(&self.pool, number).await
     }
-    async fn pin_number(
+    async fn update_number(
         &self,
         circle_id: &str,
         id: &str,
-        agent_id: Option<&str>,
+        patch: &NumberPatch,
     ) -> StoreResult<bool> {
-        telephony::pin_number(&self.pool, circle_id, id, agent_id).await
+        telephony::update_number(&self.pool, circle_id, id, patch).await
     }
     async fn delete_number(&self, circle_id: &str, id: &str) -> StoreResult<bool> {
         telephony::delete_number(&self.pool, circle_id, id).await

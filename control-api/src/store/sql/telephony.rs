@@ -5,7 +5,7 @@ use sqlx::{AnyPool, Row as _};
 
 use super::is_unique_violation;
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{NumberRecord, ProviderRecord, StoreResult};
+use crate::store::{NumberPatch, NumberRecord, ProviderRecord, StoreResult};
 
 fn provider(row: &AnyRow) -> StoreResult<ProviderRecord> {
     Ok(ProviderRecord {
@@ -27,7 +27,10 @@ fn number(row: &AnyRow) -> StoreResult<NumberRecord> {
         number: row.try_get("number")?,
         provider_id: row.try_get("provider_id")?,
         agent_id: row.try_get("agent_id")?,
+        inbound_enabled: row.try_get::<i64, _>("inbound_enabled")? != 0,
+        outbound_enabled: row.try_get::<i64, _>("outbound_enabled")? != 0,
         created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
@@ -104,8 +107,9 @@ pub(super) async fn delete_provider(
 
 pub(super) async fn insert_number(pool: &AnyPool, n: &NumberRecord) -> StoreResult<()> {
     let inserted = sqlx::query(
-        "INSERT INTO numbers (id, circle_id, number, provider_id, agent_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO numbers (id, circle_id, number, provider_id, agent_id, created_at, \
+         inbound_enabled, outbound_enabled, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&n.id)
     .bind(&n.circle_id)
@@ -113,6 +117,9 @@ pub(super) async fn insert_number(pool: &AnyPool, n: &NumberRecord) -> StoreResu
     .bind(&n.provider_id)
     .bind(n.agent_id.clone())
     .bind(n.created_at)
+    .bind(i64::from(n.inbound_enabled))
+    .bind(i64::from(n.outbound_enabled))
+    .bind(n.updated_at)
     .execute(pool)
     .await;
     match inserted {
@@ -125,7 +132,8 @@ pub(super) async fn insert_number(pool: &AnyPool, n: &NumberRecord) -> StoreResu
     }
 }
 
-const NUMBER_COLUMNS: &str = "id, circle_id, number, provider_id, agent_id, created_at";
+const NUMBER_COLUMNS: &str = "id, circle_id, number, provider_id, agent_id, created_at, \
+     inbound_enabled, outbound_enabled, COALESCE(updated_at, created_at) AS updated_at";
 
 pub(super) async fn numbers(
     pool: &AnyPool,
@@ -160,18 +168,28 @@ pub(super) async fn number_by_e164(
     .transpose()
 }
 
-pub(super) async fn pin_number(
+pub(super) async fn update_number(
     pool: &AnyPool,
     circle_id: &str,
     id: &str,
-    agent_id: Option<&str>,
+    patch: &NumberPatch,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE numbers SET agent_id = $1 WHERE circle_id = $2 AND id = $3")
-        .bind(agent_id.map(str::to_owned))
-        .bind(circle_id)
-        .bind(id)
-        .execute(pool)
-        .await?;
+    // -1: leave the switch as it is.
+    let switch = |on: Option<bool>| on.map_or(-1, i64::from);
+    let done = sqlx::query(
+        "UPDATE numbers SET agent_id = $1, \
+         inbound_enabled = CASE WHEN $2 < 0 THEN inbound_enabled ELSE $2 END, \
+         outbound_enabled = CASE WHEN $3 < 0 THEN outbound_enabled ELSE $3 END, \
+         updated_at = $4 WHERE circle_id = $5 AND id = $6",
+    )
+    .bind(patch.agent_id.clone())
+    .bind(switch(patch.inbound_enabled))
+    .bind(switch(patch.outbound_enabled))
+    .bind(patch.updated_at)
+    .bind(circle_id)
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
