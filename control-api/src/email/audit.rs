@@ -1,8 +1,8 @@
 //! The email audit log: every send, failure, bounce, open, click, suppression change and
-//! consent change is stored (`email_events`), announced on the event channel as
-//! under the documented event names (`email.message.sent`, ...; `email.<kind>` for our
-//! own kinds) and counted in `/metrics` (`email_sent_count`, `email_open_count`, ...). `list-events` reads
-//! it back, newest first.
+//! consent change is stored (`email_events`), announced on the event channel under the
+//! documented event names (`email.message.sent`, ...; `email.<kind>` for our own kinds)
+//! and counted in `/metrics` (`email_sent_count`, `email_open_count`, ...).
+//! `list-events` reads it back, newest first.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
