@@ -1196,7 +1196,11 @@ async fn platform_mailboxes_log_in_with_derived_credentials_and_keep_to_their_do
     let refused = op("custom", "send", mail.clone()).await;
     assert_eq!(
         (refused.status, refused.code()),
-        (StatusCode::BAD_REQUEST, "EMAIL_DOMAIN_NOT_VERIFIED")
+        (
+            StatusCode::PRECONDITION_FAILED,
+            "EMAIL_DOMAIN_NOT_REGISTERED"
+        ),
+        "custom.test had no add_domain: the documented 412"
     );
     assert_eq!(submission.log_entries().len(), 1, "nothing sent");
 

@@ -11,6 +11,8 @@ use voxgate_mail::{Endpoint, Login, Security};
 
 use super::address::Address;
 use crate::element::email::{self as spec_mod, EmailSpec, Login as SpecLogin, ServerSettings};
+use axum::http::StatusCode;
+
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
@@ -234,20 +236,27 @@ pub async fn check_sender_domain(
     if platform {
         return Ok(());
     }
-    let verified = state
-        .store()
-        .email()
-        .domain(domain)
-        .await?
-        .is_some_and(|d| d.circle_id == element.circle_id && d.verified_at.is_some());
-    if verified {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            ErrorCode::EmailDomainNotVerified,
+    // The documented refusals: 412 no add_domain, 403 another circle's, 412 not verified.
+    let precondition = |code, message: String| {
+        ApiError::failed(StatusCode::PRECONDITION_FAILED, code, message, false)
+    };
+    match state.store().email().domain(domain).await? {
+        None => Err(precondition(
+            ErrorCode::EmailDomainNotRegistered,
             format!(
-                "from_address is on {domain}, which is neither a platform domain nor a verified domain of this circle (add_domain, then verify_domain)"
+                "from_address is on {domain}, which is neither a platform domain nor registered (add_domain, then verify_domain)"
             ),
-        ))
+        )),
+        Some(d) if d.circle_id != element.circle_id => Err(ApiError::failed(
+            StatusCode::FORBIDDEN,
+            ErrorCode::EmailDomainOwnedByOtherCircle,
+            format!("from_address is on {domain}, which another circle registered"),
+            false,
+        )),
+        Some(d) if d.verified_at.is_none() => Err(precondition(
+            ErrorCode::EmailDomainNotVerified,
+            format!("from_address is on {domain}, which is not verified yet (verify_domain)"),
+        )),
+        Some(_) => Ok(()),
     }
 }

@@ -1,7 +1,8 @@
 //! The email audit log: every send, failure, bounce, open, click, suppression change and
-//! consent change is stored (`email_events`), announced on the event channel as
-//! `email.<kind>` and counted in `/metrics` (`email_sent_count`, ...). `list-events` reads
-//! it back, newest first.
+//! consent change is stored (`email_events`), announced on the event channel under the
+//! documented event names (`email.message.sent`, ...; `email.<kind>` for our own kinds)
+//! and counted in `/metrics` (`email_sent_count`, `email_open_count`, ...).
+//! `list-events` reads it back, newest first.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -75,20 +76,22 @@ pub async fn record(
     Ok(())
 }
 
-/// `email.<kind>` as a static name.
+/// The event name of an entry: the interface document's names for the five it lists
+/// (`email.message.sent`, `email.message.received`, `email.send.failed`,
+/// `email.message.opened`, `email.link.clicked`), `email.<kind>` for the others.
 fn event_name(kind: &str) -> &'static str {
     match kind {
         "queued" => "email.queued",
-        "sent" => "email.sent",
-        "failed" => "email.failed",
+        "sent" => "email.message.sent",
+        "failed" => "email.send.failed",
         "retrying" => "email.retrying",
-        "opened" => "email.opened",
-        "clicked" => "email.clicked",
+        "opened" => "email.message.opened",
+        "clicked" => "email.link.clicked",
         "bounced" => "email.bounced",
         "suppressed" => "email.suppressed",
         "unsuppressed" => "email.unsuppressed",
         "consent_changed" => "email.consent_changed",
-        "received" => "email.received",
+        "received" => "email.message.received",
         "approved" => "email.approved",
         "rejected" => "email.rejected",
         "blocked" => "email.blocked",

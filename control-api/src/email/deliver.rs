@@ -85,11 +85,15 @@ pub async fn rate_status(state: &AppState, circle_id: &str) -> Result<Value, Api
     let cap = state.email().daily_cap_per_circle;
     let sent = state.store().email().sends_on(circle_id, &day).await?;
     let reset = (now / 86_400_000 + 1) * 86_400_000;
+    // `limit`, `remaining` and `reset_at` are the documented names; `cap` and
+    // `resets_at` are our earlier ones, kept for existing clients.
     Ok(json!({
         "day": day,
+        "limit": cap,
         "cap": cap,
         "sent": sent,
         "remaining": (cap - sent).max(0),
+        "reset_at": rfc3339(reset),
         "resets_at": rfc3339(reset),
     }))
 }

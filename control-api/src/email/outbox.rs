@@ -32,7 +32,9 @@ pub struct OutboxQuery {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
-    /// The draft (`eml_...`).
+    /// The draft (`eml_...`), documented as `dispatch_id` (`message_id` is our earlier
+    /// name, still accepted).
+    #[serde(rename = "dispatch_id", alias = "message_id")]
     pub message_id: String,
     /// Why (kept in the audit log); optional.
     pub reason: Option<String>,
@@ -72,9 +74,27 @@ pub async fn list(
         .await?;
     let (rows, next) = cut(rows, limit, |m| encode_token(m.created_at, &m.id));
     Ok(json!({
-        "messages": rows.iter().map(deliver::view).collect::<Vec<_>>(),
+        "messages": rows.iter().map(row_view).collect::<Vec<_>>(),
         "next_page_token": next,
     }))
+}
+
+/// An outbox row: the message with its documented `dispatch_id`, `draft_payload` (what
+/// would be sent) and `error_message`.
+fn row_view(message: &EmailMessage) -> Value {
+    let mut view = deliver::view(message);
+    view["dispatch_id"] = Value::String(message.id.clone());
+    view["error_message"] = json!(message.error);
+    view["draft_payload"] = json!({
+        "to": message.recipients.to,
+        "cc": message.recipients.cc,
+        "bcc": message.recipients.bcc,
+        "subject": message.subject,
+        "body": message.body_text,
+        "html": message.body_html,
+        "in_reply_to": message.in_reply_to,
+    });
+    view
 }
 
 async fn draft(state: &AppState, element: &Element, id: &str) -> Result<EmailMessage, ApiError> {

@@ -22,9 +22,13 @@ use crate::store::{Contact, Element, Suppression};
 pub struct SuppressionChange {
     /// The address.
     pub address: String,
-    /// Why (1-500 characters): kept in the audit log.
-    pub reason: String,
+    /// Why (1-500 characters): kept in the audit log. Optional for `add-suppression`
+    /// (default `manual`), required for `remove-suppression` (`EMAIL_REASON_REQUIRED`).
+    pub reason: Option<String>,
 }
+
+/// The documented `source` of an operator's suppression.
+pub const MANUAL_SOURCE: &str = "manual_user";
 
 /// `list-suppressions` query.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
@@ -74,6 +78,22 @@ pub async fn list(
         .suppressions(&element.circle_id, after.as_deref(), limit + 1)
         .await?;
     let (rows, next) = cut(rows, limit, |s| s.address.clone());
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|s| {
+            // The documented entry (address, reason, source, notes, created_at), with
+            // our `detail` as `notes`.
+            json!({
+                "address": s.address,
+                "reason": s.reason,
+                "source": s.source,
+                "notes": s.detail,
+                "detail": s.detail,
+                "created_by": s.created_by,
+                "created_at": crate::ids::rfc3339(s.created_at),
+            })
+        })
+        .collect();
     Ok(json!({"suppressions": rows, "next_after": next}))
 }
 
@@ -85,12 +105,15 @@ pub async fn add(
     change: &SuppressionChange,
 ) -> Result<Value, ApiError> {
     let address = Address::parse("address", &change.address)?;
-    let reason = reason_of(&change.reason)?;
+    let reason = match change.reason.as_deref() {
+        None => "manual",
+        Some(reason) => reason_of(reason)?,
+    };
     let entry = Suppression {
         circle_id: element.circle_id.clone(),
         address: address.to_string(),
         reason: reason.to_owned(),
-        source: "manual".to_owned(),
+        source: MANUAL_SOURCE.to_owned(),
         detail: None,
         created_by: Some(key_id.to_owned()),
         created_at: now_ms(),
@@ -106,7 +129,7 @@ pub async fn add(
                 message: None,
                 address: Some(address.as_str()),
             },
-            json!({"source": "manual", "reason": reason, "by": key_id}),
+            json!({"source": MANUAL_SOURCE, "reason": reason, "by": key_id}),
         )
         .await?;
     }
@@ -121,7 +144,7 @@ pub async fn remove(
     change: &SuppressionChange,
 ) -> Result<Value, ApiError> {
     let address = Address::parse("address", &change.address)?;
-    let reason = reason_of(&change.reason)?;
+    let reason = reason_of(change.reason.as_deref().unwrap_or(""))?;
     let removed = state
         .store()
         .email()

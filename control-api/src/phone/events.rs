@@ -37,16 +37,16 @@ const NAMES: [&str; 27] = [
     "phone.call.missed",
     "phone.call.placed",
     "email.queued",
-    "email.sent",
-    "email.failed",
+    "email.message.sent",
+    "email.send.failed",
     "email.retrying",
-    "email.opened",
-    "email.clicked",
+    "email.message.opened",
+    "email.link.clicked",
     "email.bounced",
     "email.suppressed",
     "email.unsuppressed",
     "email.consent_changed",
-    "email.received",
+    "email.message.received",
     "email.approved",
     "email.rejected",
     "email.blocked",
@@ -99,10 +99,25 @@ impl PhoneEvents {
     pub fn render(&self, out: &mut String) {
         use std::fmt::Write as _;
         for (name, count) in NAMES.iter().zip(&self.counts) {
-            let metric = name.replace('.', "_");
-            let _ = writeln!(out, "# TYPE {metric}_count counter");
-            let _ = writeln!(out, "{metric}_count {}", count.load(Ordering::Relaxed));
+            let metric = metric_name(name);
+            let _ = writeln!(out, "# TYPE {metric} counter");
+            let _ = writeln!(out, "{metric} {}", count.load(Ordering::Relaxed));
         }
+    }
+}
+
+/// The Prometheus name of an event's counter: the email interface document's metric names
+/// for its events (`email_sent_count`, `email_received_count`,
+/// `email_delivery_failure_count`, `email_open_count`, `email_click_count`), else the
+/// event name with `_` for `.` and a `_count` suffix.
+fn metric_name(event: &str) -> String {
+    match event {
+        "email.message.sent" => "email_sent_count".to_owned(),
+        "email.message.received" => "email_received_count".to_owned(),
+        "email.send.failed" => "email_delivery_failure_count".to_owned(),
+        "email.message.opened" => "email_open_count".to_owned(),
+        "email.link.clicked" => "email_click_count".to_owned(),
+        other => format!("{}_count", other.replace('.', "_")),
     }
 }
 
@@ -127,6 +142,19 @@ mod tests {
         assert!(text.contains("phone_sms_sent_count 2\n"), "{text}");
         assert!(text.contains("phone_webhook_rejected_count 1\n"), "{text}");
         assert!(text.contains("phone_sms_received_count 0\n"), "{text}");
+        events.emit("email.link.clicked", "cir_a", "elm_a", Value::Null);
+        events.emit("email.send.failed", "cir_a", "elm_a", Value::Null);
+        let mut text = String::new();
+        events.render(&mut text);
+        for metric in [
+            "email_click_count 1\n",
+            "email_delivery_failure_count 1\n",
+            "email_open_count 0\n",
+            "email_sent_count 0\n",
+            "email_received_count 0\n",
+        ] {
+            assert!(text.contains(metric), "{metric} in {text}");
+        }
         let first = rx.try_recv().expect("event");
         assert_eq!(
             (first.name, first.data["to"].as_str()),

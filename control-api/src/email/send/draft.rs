@@ -44,7 +44,9 @@ pub struct SendMail {
     pub bcc: AddressList,
     /// The subject.
     pub subject: String,
-    /// The text body (text and/or html is required).
+    /// The text body, documented as `body` (`text` is our earlier name, still accepted);
+    /// `body` and/or `html` is required.
+    #[serde(rename = "body", alias = "text")]
     pub text: Option<String>,
     /// The HTML body.
     pub html: Option<String>,
@@ -61,9 +63,12 @@ pub struct SendMail {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyMail {
-    /// The message answered: its id here (`eml_...`) or its `Message-ID`.
+    /// The message answered, documented as `original_message_id` (`message_id` is our
+    /// earlier name, still accepted): its id here (`eml_...`) or its `Message-ID`.
+    #[serde(rename = "original_message_id", alias = "message_id")]
     pub message_id: String,
-    /// The text body (text and/or html is required).
+    /// The text body, documented as `body` (`text` still accepted).
+    #[serde(rename = "body", alias = "text")]
     pub text: Option<String>,
     /// The HTML body.
     pub html: Option<String>,
@@ -171,12 +176,13 @@ pub(super) fn check_content(draft: &Draft) -> Result<(), ApiError> {
     let text_len = draft.text.as_deref().map_or(0, str::len);
     let html_len = draft.html.as_deref().map_or(0, str::len);
     if draft.text.is_none() && draft.html.is_none() {
-        return Err(invalid_message("text or html is required"));
+        return Err(invalid_message("body (text) or html is required"));
     }
     if text_len > MAX_BODY || html_len > MAX_BODY {
-        return Err(invalid_message(format!(
-            "text and html must each be at most {MAX_BODY} bytes"
-        )));
+        return Err(ApiError::invalid(
+            ErrorCode::EmailTooLarge,
+            format!("text and html must each be at most {MAX_BODY} bytes"),
+        ));
     }
     Ok(())
 }
@@ -226,9 +232,10 @@ pub(super) fn attachments(list: &[AttachmentIn]) -> Result<Vec<Attachment>, ApiE
             })?;
         total += data.len();
         if total > MAX_ATTACHMENTS_BYTES {
-            return Err(bad(format!(
-                "attachments may be at most {MAX_ATTACHMENTS_BYTES} bytes together"
-            )));
+            return Err(ApiError::invalid(
+                ErrorCode::EmailTooLarge,
+                format!("attachments may be at most {MAX_ATTACHMENTS_BYTES} bytes together"),
+            ));
         }
         out.push(Attachment {
             filename: a.filename.clone(),

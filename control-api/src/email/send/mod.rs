@@ -69,6 +69,13 @@ pub async fn send(
     let spec = crate::element::email::spec_of(element)?;
     check_enabled(element)?;
     let draft = parse_send(body)?;
+    if kind == Kind::Tracked && draft.html.is_none() {
+        // The open pixel and the click redirects live in HTML: tracking a text-only
+        // message would promise opens and clicks that can never be counted.
+        return Err(draft::invalid_message(
+            "send_tracked needs an html body: open tracking inserts a pixel and rewrites links in HTML",
+        ));
+    }
     let references = match &draft.in_reply_to {
         Some(parent) => references_of(state, &element.circle_id, parent).await?,
         None => Vec::new(),
@@ -261,5 +268,19 @@ async fn submit(
     } else {
         deliver::dispatch(state, message).await?
     };
-    Ok(deliver::view(&message))
+    Ok(send_view(&message, outbox))
+}
+
+/// The documented send result: the message (`message_id`, `status`, ...), `from_rewritten`
+/// (voxgate refuses a From it may not use rather than rewriting it, so always false) and,
+/// for a draft held in the outbox, the `dispatch_id` that `approve_dispatch` and
+/// `reject_dispatch` take.
+fn send_view(message: &EmailMessage, outbox: bool) -> Value {
+    let mut view = deliver::view(message);
+    view["from_rewritten"] = Value::Bool(false);
+    view["queued_for_approval"] = Value::Bool(outbox);
+    if outbox {
+        view["dispatch_id"] = Value::String(message.id.clone());
+    }
+    view
 }
