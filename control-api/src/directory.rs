@@ -22,17 +22,27 @@ pub struct Route {
     pub agent: Option<AgentRecord>,
 }
 
+/// Whether calls to our number `to` are taken: false only when the telephony REST
+/// registers it with `inbound_enabled` off.
+///
+/// # Errors
+///
+/// The store's.
+pub async fn takes_calls(store: &dyn Store, to: &str) -> Result<bool, ApiError> {
+    Ok(store
+        .number_by_e164(to)
+        .await?
+        .is_none_or(|n| n.inbound_enabled))
+}
+
 /// Routes a call to our number `to`. `None` when no circle takes it (no `default` circle:
-/// the store was never started, or the number is registered with `inbound_enabled` off).
+/// the store was never started).
 ///
 /// # Errors
 ///
 /// The store's.
 pub async fn route(store: &dyn Store, to: &str) -> Result<Option<Route>, ApiError> {
     if let Some(number) = store.number_by_e164(to).await? {
-        if !number.inbound_enabled {
-            return Ok(None);
-        }
         let pinned = match &number.agent_id {
             Some(id) => store.agent(&number.circle_id, id).await?,
             None => None,

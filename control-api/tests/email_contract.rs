@@ -33,16 +33,25 @@ async fn app(db: support::TestDb) -> App {
 }
 
 async fn call(app: &App, role: Role, method: Method, op: &str, body: Option<Value>) -> Reply {
-    let key = app.key("a", role).to_owned();
-    let body = body.map(|b| b.to_string());
-    app.send(
-        method,
-        &format!("/api/a/mail/ops/{op}"),
-        Some(&key),
-        None,
-        body.as_deref(),
+    app.op("mail", role, method, op, body).await
+}
+
+/// `send` as a writer.
+async fn send(app: &App, body: Value) -> Reply {
+    call(app, Role::Write, Method::POST, "send", Some(body)).await
+}
+
+/// The outbox's messages, read as a reader.
+async fn outbox(app: &App) -> Value {
+    let listed = call(
+        app,
+        Role::Read,
+        Method::POST,
+        "list_outbox",
+        Some(json!({})),
     )
-    .await
+    .await;
+    ok(&listed)["messages"].clone()
 }
 
 fn ok(reply: &Reply) -> &Value {
@@ -54,12 +63,9 @@ fn ok(reply: &Reply) -> &Value {
 async fn op_send_accepts_body() {
     for db in support::both().await {
         let app = app(db).await;
-        let sent = call(
+        let sent = send(
             &app,
-            Role::Write,
-            Method::POST,
-            "send",
-            Some(json!({"to": "test@example.com", "subject": "Hello", "body": "Test email"})),
+            json!({"to": "test@example.com", "subject": "Hello", "body": "Test email"}),
         )
         .await;
         let sent = ok(&sent);
@@ -69,21 +75,15 @@ async fn op_send_accepts_body() {
         let dispatch_id = sent["dispatch_id"].as_str().expect("dispatch_id");
         assert_eq!(Some(dispatch_id), sent["message_id"].as_str());
         // `text` stays an accepted alias; both at once is ambiguous and refused.
-        let alias = call(
+        let alias = send(
             &app,
-            Role::Write,
-            Method::POST,
-            "send",
-            Some(json!({"to": "a@example.com", "subject": "s", "text": "old name"})),
+            json!({"to": "a@example.com", "subject": "s", "text": "old name"}),
         )
         .await;
         assert_eq!(ok(&alias)["text"], "old name");
-        let both = call(
+        let both = send(
             &app,
-            Role::Write,
-            Method::POST,
-            "send",
-            Some(json!({"to": "a@example.com", "subject": "s", "text": "a", "body": "b"})),
+            json!({"to": "a@example.com", "subject": "s", "text": "a", "body": "b"}),
         )
         .await;
         assert_eq!(both.status, StatusCode::BAD_REQUEST, "{}", both.body);
@@ -96,12 +96,9 @@ async fn op_send_refuses_a_too_large_body_with_email_too_large() {
     for db in support::both().await {
         let app = app(db).await;
         let big = "x".repeat(2 * 1024 * 1024 + 1);
-        let refused = call(
+        let refused = send(
             &app,
-            Role::Write,
-            Method::POST,
-            "send",
-            Some(json!({"to": "a@example.com", "subject": "s", "body": big})),
+            json!({"to": "a@example.com", "subject": "s", "body": big}),
         )
         .await;
         assert_eq!(
@@ -130,15 +127,7 @@ async fn op_send_tracked_requires_an_html_body() {
             "{}",
             refused.body
         );
-        let stored = call(
-            &app,
-            Role::Read,
-            Method::POST,
-            "list_outbox",
-            Some(json!({})),
-        )
-        .await;
-        assert_eq!(ok(&stored)["messages"], json!([]), "nothing was stored");
+        assert_eq!(outbox(&app).await, json!([]), "nothing was stored");
         app.db.finish().await;
     }
 }
@@ -147,24 +136,14 @@ async fn op_send_tracked_requires_an_html_body() {
 async fn op_list_outbox_and_reject_dispatch_take_dispatch_id() {
     for db in support::both().await {
         let app = app(db).await;
-        let sent = call(
+        let sent = send(
             &app,
-            Role::Write,
-            Method::POST,
-            "send",
-            Some(json!({"to": "a@example.com", "subject": "Draft", "body": "hi"})),
+            json!({"to": "a@example.com", "subject": "Draft", "body": "hi"}),
         )
         .await;
         let dispatch_id = ok(&sent)["dispatch_id"].as_str().expect("id").to_owned();
-        let listed = call(
-            &app,
-            Role::Read,
-            Method::POST,
-            "list_outbox",
-            Some(json!({})),
-        )
-        .await;
-        let row = &ok(&listed)["messages"][0];
+        let listed = outbox(&app).await;
+        let row = &listed[0];
         assert_eq!(row["dispatch_id"], dispatch_id.as_str(), "{row}");
         assert_eq!(row["draft_payload"]["body"], "hi", "{row}");
         assert_eq!(row["draft_payload"]["subject"], "Draft", "{row}");

@@ -111,17 +111,7 @@ impl Rig {
     }
 
     async fn op(&self, role: Role, method: Method, op: &str, body: Option<Value>) -> Reply {
-        let key = self.app.key("a", role).to_owned();
-        let body = body.map(|b| b.to_string());
-        self.app
-            .send(
-                method,
-                &format!("/api/a/mail/ops/{op}"),
-                Some(&key),
-                None,
-                body.as_deref(),
-            )
-            .await
+        self.app.op("mail", role, method, op, body).await
     }
 
     async fn post(&self, op: &str, body: Value) -> Reply {

@@ -1567,3 +1567,63 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
     assert_eq!(failed.len(), 1, "{calls}");
     assert_eq!(failed[0]["error"], "PHONE_AUTH_FAILED");
 }
+
+#[tokio::test]
+async fn a_registered_numbers_direction_switches_refuse_calls() {
+    let rig = Rig::new(support::sqlite().await, &[], 10).await;
+    let agent = rig.post("/api/v1/agents", json!({"name": "Ada"})).await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{:?}", agent.body);
+    let number = rig.provisioned("main").await;
+    let listed = rig.get("/api/v1/telephony/numbers").await;
+    let id = listed.body["numbers"]
+        .as_array()
+        .expect("numbers")
+        .iter()
+        .find(|n| n["e164"] == number.as_str())
+        .and_then(|n| n["id"].as_str())
+        .expect("provision registers the number")
+        .to_owned();
+    let switch = |body: Value| {
+        let (rig, path) = (&rig, format!("/api/v1/telephony/numbers/{id}"));
+        async move {
+            let r = rig.call(reqwest::Method::PATCH, &path, Some(body)).await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+        }
+    };
+
+    // Outbound off: placing a call from the number is refused, nothing reaches the carrier.
+    switch(json!({"outbound_enabled": false})).await;
+    let refused = rig
+        .post("/api/a/main/ops/agent-call", json!({"to": "+46700000123"}))
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "NUMBER_OUTBOUND_DISABLED"),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(rig.sim.state()["calls"], json!([]));
+
+    // Inbound off: the carrier's voice_start is answered with a reject.
+    let voice = rig.sim.state()["numbers"]
+        .as_array()
+        .expect("numbers")
+        .iter()
+        .find(|n| n["number"] == number.as_str())
+        .and_then(|n| n["voice_start"].as_str().map(str::to_owned))
+        .expect("voice_start");
+    let form = format!(
+        "callid=c9&from=%2B46700000009&to={}&direction=incoming",
+        number.replace('+', "%2B")
+    );
+    let answer = |rig: &Rig| {
+        let (http, voice, form) = (rig.http.clone(), voice.clone(), form.clone());
+        async move {
+            let r = http.post(voice).body(form).send().await.expect("voice");
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    assert!(answer(&rig).await["connect"].is_string());
+    switch(json!({"inbound_enabled": false})).await;
+    assert_eq!(answer(&rig).await, json!({"hangup": "reject"}));
+}

@@ -30,6 +30,20 @@ async fn elks_credential(app: &App) -> String {
     r.body["id"].as_str().expect("id").to_owned()
 }
 
+/// Registers a number (`body` as posted), which must answer 201; its path.
+async fn register(app: &App, body: Value) -> String {
+    let r = post(app, NUMBERS, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    format!("{NUMBERS}/{}", r.body["id"].as_str().expect("id"))
+}
+
+/// `GET /api/v1/telephony/numbers`' list.
+async fn numbers(app: &App) -> Vec<Value> {
+    let r = app.admin(Method::GET, NUMBERS, "a", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["numbers"].as_array().expect("numbers").clone()
+}
+
 /// Circle `a`'s id.
 async fn circle_a(app: &App) -> String {
     app.db
@@ -214,20 +228,11 @@ async fn delete_providers_is_204_404_and_409_while_in_use() {
     for db in support::both().await {
         let app = App::new(db).await;
         let id = elks_credential(&app).await;
-        let r = post(
-            &app,
-            NUMBERS,
-            &json!({"e164": "+12025550123", "credentials_id": id}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        let number = r.body["id"].as_str().expect("id").to_owned();
+        let number = register(&app, json!({"e164": "+12025550123", "credentials_id": id})).await;
         let path = format!("{PROVIDERS}/{id}");
         let r = app.admin(Method::DELETE, &path, "a", None).await;
         assert_eq!((r.status.as_u16(), r.code()), (409, "PROVIDER_IN_USE"));
-        let r = app
-            .admin(Method::DELETE, &format!("{NUMBERS}/{number}"), "a", None)
-            .await;
+        let r = app.admin(Method::DELETE, &number, "a", None).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
         let r = app.admin(Method::DELETE, &path, "a", None).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
@@ -316,8 +321,7 @@ async fn post_numbers_invalid_body_or_duplicate_number_is_400() {
             let r = post(&app, NUMBERS, &body).await;
             assert_eq!((r.status.as_u16(), r.code()), (400, code), "{body}");
         }
-        let r = app.admin(Method::GET, NUMBERS, "a", None).await;
-        assert_eq!(r.body["numbers"].as_array().map(Vec::len), Some(1));
+        assert_eq!(numbers(&app).await.len(), 1, "nothing else was stored");
         app.db.finish().await;
     }
 }
@@ -329,17 +333,13 @@ async fn get_numbers_answers_an_object_filtered_by_agent_id() {
         let credentials_id = elks_credential(&app).await;
         let agent_id = agent(&app).await;
         for (e164, agent) in [("+12025550123", Some(&agent_id)), ("+12025550124", None)] {
-            let r = post(
+            register(
                 &app,
-                NUMBERS,
-                &json!({"e164": e164, "credentials_id": credentials_id, "agent_id": agent}),
+                json!({"e164": e164, "credentials_id": credentials_id, "agent_id": agent}),
             )
             .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         }
-        let r = app.admin(Method::GET, NUMBERS, "a", None).await;
-        assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.body["numbers"].as_array().map(Vec::len), Some(2));
+        assert_eq!(numbers(&app).await.len(), 2);
         let r = app
             .admin(
                 Method::GET,
@@ -362,13 +362,11 @@ async fn patch_numbers_pins_and_unpins_an_agent_204_or_404() {
         let app = App::new(db).await;
         let credentials_id = elks_credential(&app).await;
         let agent_id = agent(&app).await;
-        let r = post(
+        let path = register(
             &app,
-            NUMBERS,
-            &json!({"e164": "+12025550123", "credentials_id": credentials_id}),
+            json!({"e164": "+12025550123", "credentials_id": credentials_id}),
         )
         .await;
-        let path = format!("{NUMBERS}/{}", r.body["id"].as_str().expect("id"));
         let patch = |body: Value| {
             let (app, path) = (&app, &path);
             async move {
@@ -379,14 +377,13 @@ async fn patch_numbers_pins_and_unpins_an_agent_204_or_404() {
         let r = patch(json!({"agent_id": agent_id, "updated_at": "ignored"})).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
         assert_eq!(r.body, Value::Null);
-        let listed = app.admin(Method::GET, NUMBERS, "a", None).await;
-        assert_eq!(listed.body["numbers"][0]["agent_id"], json!(agent_id));
+        assert_eq!(numbers(&app).await[0]["agent_id"], json!(agent_id));
         let r = patch(json!({"agent_id": null, "inbound_enabled": false})).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
-        let listed = app.admin(Method::GET, NUMBERS, "a", None).await;
-        assert_eq!(listed.body["numbers"][0]["agent_id"], Value::Null);
-        assert_eq!(listed.body["numbers"][0]["inbound_enabled"], false);
-        assert_eq!(listed.body["numbers"][0]["outbound_enabled"], true);
+        let listed = &numbers(&app).await[0];
+        assert_eq!(listed["agent_id"], Value::Null);
+        assert_eq!(listed["inbound_enabled"], false);
+        assert_eq!(listed["outbound_enabled"], true);
         let r = app
             .admin(
                 Method::PATCH,
@@ -405,13 +402,11 @@ async fn delete_numbers_is_204_then_404() {
     for db in support::both().await {
         let app = App::new(db).await;
         let credentials_id = elks_credential(&app).await;
-        let r = post(
+        let path = register(
             &app,
-            NUMBERS,
-            &json!({"e164": "+12025550123", "credentials_id": credentials_id}),
+            json!({"e164": "+12025550123", "credentials_id": credentials_id}),
         )
         .await;
-        let path = format!("{NUMBERS}/{}", r.body["id"].as_str().expect("id"));
         let r = app.admin(Method::DELETE, &path, "a", None).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
         let r = app.admin(Method::DELETE, &path, "a", None).await;
@@ -421,29 +416,29 @@ async fn delete_numbers_is_204_then_404() {
 }
 
 #[tokio::test]
-async fn inbound_enabled_false_routes_no_call_to_the_number() {
+async fn inbound_enabled_false_takes_no_calls() {
     for db in support::both().await {
         let app = App::new(db).await;
         let credentials_id = elks_credential(&app).await;
         for (e164, inbound) in [("+12025550123", true), ("+12025550124", false)] {
-            let r = post(
+            register(
                 &app,
-                NUMBERS,
-                &json!({"e164": e164, "credentials_id": credentials_id,
-                        "inbound_enabled": inbound}),
+                json!({"e164": e164, "credentials_id": credentials_id,
+                       "inbound_enabled": inbound}),
             )
             .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         }
         let store = app.db.store();
-        let open = directory::route(&*store, "+12025550123")
-            .await
-            .expect("route");
-        assert_eq!(open.map(|r| r.circle_id), Some(circle_a(&app).await));
-        let closed = directory::route(&*store, "+12025550124")
-            .await
-            .expect("route");
-        assert!(closed.is_none(), "inbound switched off: no circle takes it");
+        let takes = |e164: &'static str| {
+            let store = store.clone();
+            async move { directory::takes_calls(&*store, e164).await.expect("store") }
+        };
+        assert!(takes("+12025550123").await);
+        assert!(!takes("+12025550124").await, "inbound switched off");
+        assert!(
+            takes("+12025550999").await,
+            "an unregistered number is not refused here"
+        );
         app.db.finish().await;
     }
 }

@@ -212,7 +212,10 @@ pub async fn voice_start(
     let element = element_for(state, token).await?;
     let call = VoiceStart::parse(body)?;
     let spec = spec_of(&element)?;
-    if !element.enabled || !spec.capabilities.voice {
+    if !element.enabled
+        || !spec.capabilities.voice
+        || !directory::takes_calls(state.store(), &call.to).await?
+    {
         return Ok(json!({"hangup": "reject"}));
     }
     let whenhangup = format!(

@@ -92,6 +92,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// A JSON body whose server-set fields (`id`, `created_at`, `updated_at`) are dropped
+/// before it is parsed, as the telephony document says ("ignored if supplied"); any other
+/// unknown field still fails the type's `deny_unknown_fields`.
+#[derive(Debug)]
+pub(crate) struct UserBody<T>(pub T);
+
+/// The fields a client may send back from a response but never sets.
+const SERVER_SET: [&str; 3] = ["id", "created_at", "updated_at"];
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for UserBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let Body(mut value) = Body::<serde_json::Value>::from_request(req, state).await?;
+        if let Some(object) = value.as_object_mut() {
+            for field in SERVER_SET {
+                object.remove(field);
+            }
+        }
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|e| ApiError::invalid(ErrorCode::InvalidBody, e.to_string()))
+    }
+}
+
 /// A query string; `INVALID_QUERY` (400) when it does not parse.
 #[derive(Debug)]
 pub(crate) struct Query<T>(pub T);

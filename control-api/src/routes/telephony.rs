@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use serde::{Deserialize, Serialize};
 
-use super::{Account, Body, Path, Query, plain_text};
+use super::{Account, Path, Query, UserBody, plain_text};
 use crate::auth::{Caller, Role};
 use crate::e164::{E164, clip};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
@@ -101,8 +101,8 @@ pub(crate) struct NumbersQuery {
 }
 
 /// Register a number (`handlers.CreateNumberRequest`). Server-set fields (`id`,
-/// `created_at`, `updated_at`) are ignored if supplied, as documented; any other unknown
-/// field is refused. `number` and `provider_id` are accepted as older names of `e164` and
+/// `created_at`, `updated_at`) are ignored if supplied, as documented (`UserBody`); any
+/// other unknown field is refused. `number` and `provider_id` are accepted as older names of `e164` and
 /// `credentials_id`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,15 +125,6 @@ pub(crate) struct CreateNumber {
     /// Place calls from it (default on).
     #[serde(default = "on")]
     outbound_enabled: bool,
-    #[serde(default, rename = "id")]
-    #[schema(ignore)]
-    _id: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "created_at")]
-    #[schema(ignore)]
-    _created_at: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "updated_at")]
-    #[schema(ignore)]
-    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
 fn on() -> bool {
@@ -141,8 +132,7 @@ fn on() -> bool {
 }
 
 /// Pin (`"agt_..."`) or unpin (`null` or absent) an agent (`handlers.UpdateNumberRequest`);
-/// `inbound_enabled` / `outbound_enabled` switch a direction where given. Server-set fields
-/// are ignored.
+/// `inbound_enabled` / `outbound_enabled` switch a direction where given.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PinNumber {
@@ -152,15 +142,6 @@ pub(crate) struct PinNumber {
     inbound_enabled: Option<bool>,
     #[serde(default)]
     outbound_enabled: Option<bool>,
-    #[serde(default, rename = "id")]
-    #[schema(ignore)]
-    _id: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "created_at")]
-    #[schema(ignore)]
-    _created_at: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "updated_at")]
-    #[schema(ignore)]
-    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
 /// List numbers.
@@ -230,7 +211,7 @@ pub(crate) async fn create_number(
     caller: Caller,
     account: Account,
     state: axum::extract::State<AppState>,
-    Body(body): Body<CreateNumber>,
+    UserBody(body): UserBody<CreateNumber>,
 ) -> Result<(StatusCode, Json<NumberView>), ApiError> {
     allow(&caller, &account, Role::Write)?;
     let number = E164::parse(&body.e164)?;
@@ -302,7 +283,7 @@ pub(crate) async fn pin_number(
     account: Account,
     state: axum::extract::State<AppState>,
     Path(id): Path<String>,
-    Body(body): Body<PinNumber>,
+    UserBody(body): UserBody<PinNumber>,
 ) -> Result<StatusCode, ApiError> {
     allow(&caller, &account, Role::Write)?;
     check_agent(&state, &caller.circle.id, body.agent_id.as_deref()).await?;
@@ -434,15 +415,6 @@ pub(crate) struct CreateProvider {
     /// Older flat shape: a SIP trunk's registrar.
     #[serde(default)]
     registrar: Option<String>,
-    #[serde(default, rename = "id")]
-    #[schema(ignore)]
-    _id: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "created_at")]
-    #[schema(ignore)]
-    _created_at: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "updated_at")]
-    #[schema(ignore)]
-    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
 impl std::fmt::Debug for CreateProvider {
@@ -583,7 +555,7 @@ pub(crate) async fn create_provider(
     caller: Caller,
     account: Account,
     state: axum::extract::State<AppState>,
-    Body(mut body): Body<CreateProvider>,
+    UserBody(mut body): UserBody<CreateProvider>,
 ) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
     allow(&caller, &account, Role::Admin)?;
     let login = body.login()?;

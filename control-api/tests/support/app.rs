@@ -119,6 +119,22 @@ impl App {
         Reply { status, body }
     }
 
+    /// Runs operation `op` of element `slug` in circle `a` with a key of `role`.
+    pub async fn op(
+        &self,
+        slug: &str,
+        role: Role,
+        method: Method,
+        op: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let key = self.key("a", role).to_owned();
+        let body = body.map(|b| b.to_string());
+        let path = format!("/api/a/{slug}/ops/{op}");
+        self.send(method, &path, Some(&key), None, body.as_deref())
+            .await
+    }
+
     /// As circle `circle`'s admin, in its account.
     pub async fn admin(
         &self,
