@@ -182,6 +182,8 @@ impl Recorder {
             ended_at: None,
             end_reason: None,
             error: None,
+            cost: None,
+            whenhangup_url: None,
         };
         self.store.insert_call(&call).await?;
         self.open.insert(carrier_call_id, call);

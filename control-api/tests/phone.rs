@@ -67,6 +67,7 @@ impl Rig {
                     },
                 }),
             },
+            ..PhoneSettings::default()
         };
         let state = AppState::with_phone(db.store(), Some(Sealer::new(&[7; 32])), phone);
         let admin = create_key(&*db.store(), "a", Role::Admin)
@@ -232,6 +233,27 @@ async fn sms_is_sent_once_and_its_delivery_report_lands() {
     let got = rig.get(&path).await.body;
     assert!(got["delivered_at"].as_str().is_some(), "{got}");
     assert_eq!(got["to"], "+46700000123");
+    // get-sms: the document's fields.
+    assert_eq!(
+        (
+            got["id"].as_str(),
+            got["from"].as_str(),
+            got["body"].as_str(),
+            got["direction"].as_str(),
+            got["segments"].as_i64(),
+            got["cost"].as_i64(),
+        ),
+        (
+            Some(id.as_str()),
+            Some(number.as_str()),
+            Some("Hej! Your table is booked for 19:00 €"),
+            Some("outgoing"),
+            Some(1),
+            Some(5000)
+        ),
+        "{got}"
+    );
+    assert!(got["created_at"].is_string(), "{got}");
 
     // A long UCS-2 text: 3 parts of 67.
     let long = "Привет ".repeat(25);
@@ -252,7 +274,7 @@ async fn sms_is_sent_once_and_its_delivery_report_lands() {
 
     let listed = rig.get("/api/a/main/ops/list-sms?direction=outgoing").await;
     assert_eq!(
-        listed.body["items"].as_array().map(Vec::len),
+        listed.body["messages"].as_array().map(Vec::len),
         Some(2),
         "{:?}",
         listed.body
@@ -279,6 +301,7 @@ fn metrics(rig: &Rig) -> String {
 async fn list_sms_pages_with_tokens_newest_first() {
     let rig = Rig::new(support::sqlite().await, &[], 10).await;
     rig.provisioned("main").await;
+    let mut sent = Vec::new();
     for i in 0..7 {
         let r = rig
             .post(
@@ -287,26 +310,32 @@ async fn list_sms_pages_with_tokens_newest_first() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
+        sent.push(r.body["message_id"].clone());
     }
     let mut seen = Vec::new();
-    let mut path = "/api/a/main/ops/list-sms?limit=3".to_owned();
+    let mut path = "/api/a/main/ops/list-sms?limit=3&direction=all".to_owned();
     loop {
         let page = rig.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
-        seen.extend(
-            page.body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| i["body"].clone()),
-        );
+        assert_eq!(page.body["total"], 7, "every page counts them all");
+        for item in page.body["messages"].as_array().expect("messages") {
+            // Metadata only: the body is get-sms's.
+            assert_eq!(item["body"], Value::Null, "{item}");
+            assert!(item["date"].is_string(), "{item}");
+            seen.push(item["id"].clone());
+        }
         match page.body["next_page_token"].as_str() {
             Some(token) => path = format!("/api/a/main/ops/list-sms?limit=3&page_token={token}"),
             None => break,
         }
     }
-    let expected: Vec<Value> = (0..7).rev().map(|i| json!(format!("n{i}"))).collect();
-    assert_eq!(seen, expected);
+    sent.reverse();
+    assert_eq!(seen, sent, "newest first, each once");
+    let incoming = rig.get("/api/a/main/ops/list-sms?direction=incoming").await;
+    assert_eq!(
+        (&incoming.body["total"], &incoming.body["messages"]),
+        (&json!(0), &json!([]))
+    );
     for (query, code) in [
         ("limit=0", "INVALID_QUERY"),
         ("limit=101", "INVALID_QUERY"),
@@ -446,22 +475,45 @@ async fn inbound_sms_is_stored_once_and_joins_the_thread() {
         .await;
     assert_eq!(agent.status, StatusCode::CREATED, "{:?}", agent.body);
     let number = rig.provisioned("main").await;
+    // The number's own sms_url gets every inbound SMS as the carrier sent it.
+    let (sms_hook, forwarded) = ivr_flow(json!({})).await;
+    let configured = rig
+        .post("/api/a/main/ops/configure", json!({"sms_url": sms_hook}))
+        .await;
+    assert_eq!(configured.body["configured"], true, "{:?}", configured.body);
     rig.sim(
         reqwest::Method::POST,
         "/sim/sms",
         json!({"from": "+46700000777", "to": number, "message": "Are you open on Sunday?"}),
     )
     .await;
-    eventually("the inbound SMS", || async {
-        let list = rig.get("/api/a/main/ops/list-sms?direction=incoming").await;
-        list.body["items"].as_array().is_some_and(|i| i.len() == 1)
+    eventually("the SMS passed on to sms_url", || async {
+        forwarded
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|form| form.contains("Sunday"))
     })
     .await;
-    let item = rig
+    eventually("the inbound SMS", || async {
+        let list = rig.get("/api/a/main/ops/list-sms?direction=incoming").await;
+        list.body["messages"]
+            .as_array()
+            .is_some_and(|i| i.len() == 1)
+    })
+    .await;
+    let listed = rig
         .get("/api/a/main/ops/list-sms?direction=incoming")
         .await
-        .body["items"][0]
+        .body["messages"][0]
         .clone();
+    let item = rig
+        .get(&format!(
+            "/api/a/main/ops/get-sms?message_id={}",
+            listed["id"].as_str().expect("id")
+        ))
+        .await
+        .body;
     assert_eq!(
         (item["from"].as_str(), item["body"].as_str()),
         (Some("+46700000777"), Some("Are you open on Sunday?"))
@@ -502,7 +554,7 @@ async fn inbound_sms_is_stored_once_and_joins_the_thread() {
         .expect("again");
     assert_eq!(again.status(), StatusCode::NO_CONTENT);
     let list = rig.get("/api/a/main/ops/list-sms?direction=incoming").await;
-    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list.body["messages"].as_array().map(Vec::len), Some(1));
 
     let circle = rig
         .state
@@ -598,7 +650,7 @@ async fn webhooks_refuse_bad_tokens_and_garbage_and_change_nothing() {
         assert_eq!(json["error"]["code"], code, "{url}");
     }
     let list = rig.get("/api/a/main/ops/list-sms").await;
-    assert_eq!(list.body["items"], json!([]));
+    assert_eq!(list.body["messages"], json!([]));
 
     // voice/start answers with the number's incoming handling.
     let voice = sms_url.replace("/sms?", "/voice/start?");
@@ -720,14 +772,14 @@ async fn calls_the_voice_core_never_saw_are_recorded_from_the_hangup() {
     )
     .await;
     eventually("the missed call", || async {
-        rig.get("/api/a/main/ops/list-calls").await.body["items"]
+        rig.get("/api/a/main/ops/list-calls").await.body["calls"]
             .as_array()
             .is_some_and(|i| i.len() == 1)
     })
     .await;
-    let missed = rig.get("/api/a/main/ops/list-calls").await.body["items"][0].clone();
+    let missed = rig.get("/api/a/main/ops/list-calls").await.body["calls"][0].clone();
     assert_eq!(
-        (missed["state"].as_str(), missed["from"].as_str()),
+        (missed["status"].as_str(), missed["from"].as_str()),
         (Some("missed"), Some("+46700000888"))
     );
     assert_eq!(missed["direction"], "inbound");
@@ -747,7 +799,7 @@ async fn calls_the_voice_core_never_saw_are_recorded_from_the_hangup() {
     )
     .await;
     eventually("the forwarded call", || async {
-        rig.get("/api/a/main/ops/list-calls").await.body["items"]
+        rig.get("/api/a/main/ops/list-calls").await.body["calls"]
             .as_array()
             .is_some_and(|i| i.len() == 2)
     })
@@ -756,9 +808,9 @@ async fn calls_the_voice_core_never_saw_are_recorded_from_the_hangup() {
         .get("/api/a/main/ops/list-calls?limit=1&direction=incoming")
         .await
         .body;
-    let forwarded = page["items"][0].clone();
+    let forwarded = page["calls"][0].clone();
     assert_eq!(
-        (forwarded["state"].as_str(), forwarded["from"].as_str()),
+        (forwarded["status"].as_str(), forwarded["from"].as_str()),
         (Some("completed"), Some("+46700000999"))
     );
     let token = page["next_page_token"].as_str().expect("a second page");
@@ -768,7 +820,7 @@ async fn calls_the_voice_core_never_saw_are_recorded_from_the_hangup() {
         ))
         .await
         .body;
-    assert_eq!(second["items"][0]["state"], "missed");
+    assert_eq!(second["calls"][0]["status"], "missed");
     assert_eq!(second["next_page_token"], Value::Null);
     let id = forwarded["id"].as_str().expect("id");
     let got = rig
@@ -865,9 +917,9 @@ async fn carrier_failures_map_to_codes_and_transient_ones_are_retried_once_sent(
         rig.sim_sms_with("third time")[0]["id"]
     );
     // Every failed send is stored, with its code.
-    let failed = rig.get("/api/a/main/ops/list-sms?limit=100").await.body["items"]
+    let failed = rig.get("/api/a/main/ops/list-sms?limit=100").await.body["messages"]
         .as_array()
-        .expect("items")
+        .expect("messages")
         .iter()
         .filter(|i| i["status"] == "failed")
         .count();
@@ -1265,10 +1317,23 @@ async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_intro
     rig.provisioned("main").await;
     let callee = json!({"number": "+46700000123", "behaviour": "busy", "after_ms": 2000});
     rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
+    // The caller's own whenhangup_url hears the carrier's hang-up report too.
+    let (hangup_hook, reported) = ivr_flow(json!({})).await;
     let placed = rig
-        .post("/api/a/main/ops/agent-call", json!({"to": "+46700000123"}))
+        .post(
+            "/api/a/main/ops/agent-call",
+            json!({"to": "+46700000123", "whenhangup_url": hangup_hook}),
+        )
         .await;
     assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    assert_eq!(placed.body["state"], "dialing");
+    assert!(
+        placed.body["ws_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("ws://")),
+        "{:?}",
+        placed.body
+    );
     let carrier_id = placed.body["carrier_call_id"]
         .as_str()
         .expect("carrier id")
@@ -1277,7 +1342,7 @@ async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_intro
         "/api/a/main/ops/get-call?call_id={}",
         placed.body["call_id"].as_str().expect("id")
     );
-    assert_eq!(rig.get(&path).await.body["state"], "dialing");
+    assert_eq!(rig.get(&path).await.body["status"], "dialing");
 
     // When the Realtime leg arrives, the call is found by the carrier's id: its agent
     // introduces itself instead of greeting.
@@ -1294,7 +1359,7 @@ async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_intro
 
     // The callee is busy: the hang-up webhook ends the record.
     eventually("the busy call", || async {
-        rig.get(&path).await.body["state"] == "busy"
+        rig.get(&path).await.body["status"] == "busy"
     })
     .await;
     let at_carrier = rig.sim.state()["calls"]
@@ -1313,6 +1378,51 @@ async fn an_agent_call_is_recorded_before_the_callee_answers_and_the_agent_intro
             .is_some_and(|u| u.starts_with("ws://")),
         "{start}"
     );
+    eventually("the hang-up passed on", || async {
+        reported
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|form| form.contains(&carrier_id))
+    })
+    .await;
+
+    // caller_id: the callee sees another of the account's numbers.
+    let other = rig.provisioned("other").await;
+    let placed = rig
+        .post(
+            "/api/a/main/ops/agent-call",
+            json!({"to": "+46700000124", "caller_id": other}),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    let id = placed.body["carrier_call_id"].as_str().expect("carrier id");
+    let at_carrier = rig.sim.state()["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .expect("placed");
+    assert_eq!(at_carrier["from"], other.as_str(), "{at_carrier}");
+    // Still the number's call: it is listed on main.
+    let listed = rig.get("/api/a/main/ops/list-calls").await.body;
+    assert_eq!(listed["total"], 2, "{listed}");
+    assert_eq!(listed["calls"][0]["from"], other.as_str(), "{listed}");
+
+    for (body, code) in [
+        (
+            json!({"to": "+46700000123", "caller_id": "123"}),
+            "PHONE_INVALID_NUMBER",
+        ),
+        (
+            json!({"to": "+46700000123", "whenhangup_url": "ftp://x"}),
+            "INVALID_BODY",
+        ),
+    ] {
+        let refused = rig.post("/api/a/main/ops/agent-call", body).await;
+        assert_eq!(refused.code(), code);
+    }
     let refused = rig
         .post(
             "/api/a/main/ops/agent-call",
@@ -1401,8 +1511,29 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
     let callee = json!({"number": to, "behaviour": "answer", "after_ms": 1500});
     rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
     let message = "Your table for two is booked for eight o'clock tonight.";
-    let placed = send(json!({"to": to, "message": format!("  {message}\n")})).await;
+    // mouth_ref names the server's mouth; voice_id is taken with a warning.
+    let wrong_mouth =
+        send(json!({"to": to, "message": message, "mouth_ref": "mth_elsewhere"})).await;
+    assert_eq!(
+        (wrong_mouth.status, wrong_mouth.code()),
+        (StatusCode::BAD_REQUEST, "PHONE_INVALID_CONFIG")
+    );
+    let placed = send(json!({
+        "to": to,
+        "message": format!("  {message}\n"),
+        "mouth_ref": "default",
+        "voice_id": "en-gb",
+    }))
+    .await;
     assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    assert_eq!(placed.body["mouth"], "default");
+    assert!(
+        placed.body["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("voice_id")),
+        "{:?}",
+        placed.body
+    );
     assert_eq!(voice.said.lock().expect("lock").as_slice(), [message]);
     assert_eq!(placed.body["state"], "dialing");
     assert_eq!(placed.body["audio_token_ttl_seconds"], 300);
@@ -1418,7 +1549,7 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
         .expect("carrier id")
         .to_owned();
     let path = format!("/api/a/main/ops/get-call?call_id={call_id}");
-    assert_eq!(rig.get(&path).await.body["state"], "dialing");
+    assert_eq!(rig.get(&path).await.body["status"], "dialing");
     let fetched = rig.http.get(&audio_url).send().await.expect("fetch");
     assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(fetched.headers()["content-type"], "audio/wav");
@@ -1429,11 +1560,21 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
 
     // The carrier was asked to play exactly that URL, fetched it, played it, and hung up.
     eventually("the played call", || async {
-        rig.get(&path).await.body["state"] == "completed"
+        rig.get(&path).await.body["status"] == "completed"
     })
     .await;
     let call = rig.get(&path).await.body;
     assert_eq!(call["direction"], "outbound");
+    // get-call: the document's fields.
+    for field in ["id", "from", "to", "started_at", "ended_at"] {
+        assert!(call[field].is_string(), "{field}: {call}");
+    }
+    assert!(call["duration"].is_i64(), "{call}");
+    let fields = call.as_object().expect("object");
+    assert!(
+        fields.contains_key("recording_url") && fields.contains_key("cost"),
+        "{call}"
+    );
     assert_eq!(call["turns"][0]["agent"], message);
     assert_eq!(call["turns"][0]["user"], "");
     assert_eq!(call["turns"][0]["interrupted"], false);
@@ -1497,7 +1638,7 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
         placed.body["call_id"].as_str().expect("id")
     );
     eventually("the busy call", || async {
-        rig.get(&path).await.body["state"] == "busy"
+        rig.get(&path).await.body["status"] == "busy"
     })
     .await;
     assert_eq!(rig.get(&path).await.body["turns"], json!([]));
@@ -1558,14 +1699,21 @@ async fn a_call_message_plays_its_audio_and_the_hangup_records_what_was_said() {
         (StatusCode::BAD_GATEWAY, "PHONE_AUTH_FAILED")
     );
     let calls = rig.get("/api/a/main/ops/list-calls?limit=100").await.body;
-    let failed: Vec<&Value> = calls["items"]
+    let failed: Vec<&Value> = calls["calls"]
         .as_array()
-        .expect("items")
+        .expect("calls")
         .iter()
-        .filter(|c| c["state"] == "failed")
+        .filter(|c| c["status"] == "failed")
         .collect();
     assert_eq!(failed.len(), 1, "{calls}");
-    assert_eq!(failed[0]["error"], "PHONE_AUTH_FAILED");
+    let failed = rig
+        .get(&format!(
+            "/api/a/main/ops/get-call?call_id={}",
+            failed[0]["id"].as_str().expect("id")
+        ))
+        .await
+        .body;
+    assert_eq!(failed["error"], "PHONE_AUTH_FAILED");
 }
 
 #[tokio::test]

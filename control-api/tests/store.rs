@@ -425,6 +425,8 @@ async fn calls_turns_and_threads() {
             ended_at: None,
             end_reason: None,
             error: None,
+            cost: None,
+            whenhangup_url: None,
         };
         store.insert_call(&call).await.expect("call");
         assert_eq!(
@@ -505,6 +507,8 @@ async fn call_audio_is_served_with_its_token_until_it_expires() {
             ended_at: None,
             end_reason: None,
             error: None,
+            cost: None,
+            whenhangup_url: None,
         };
         store.insert_call(&call).await.expect("call");
         let audio = CallAudio {

@@ -207,6 +207,7 @@ fn phone_settings(config: &Config, bridge_token: &str) -> anyhow::Result<PhoneSe
             sms_daily_cap: config.sandbox.sms_daily_cap,
             carrier,
         },
+        sip_registrar: voxgate_control_api::phone::ELKS_SIP_REGISTRAR.to_owned(),
     })
 }
 

@@ -70,6 +70,10 @@ fn wav(samples: &[i16], hz: u32) -> Result<Vec<u8>, String> {
 }
 
 impl MessageVoice for MouthVoice {
+    fn mouth(&self) -> &str {
+        self.mouth.name()
+    }
+
     fn synthesize(&self, text: &str) -> BoxFuture<'static, Result<SpokenAudio, String>> {
         let mouth = Arc::clone(&self.mouth);
         let pieces = sentences(text);

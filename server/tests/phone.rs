@@ -153,7 +153,7 @@ impl Rig {
         let deadline = Instant::now() + within;
         loop {
             let (_, call) = self.get(path);
-            if call["state"] != "dialing" && call["state"] != "active" {
+            if call["status"] != "dialing" && call["status"] != "active" {
                 return call;
             }
             assert!(
@@ -231,7 +231,7 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (_, page) = rig.get(list);
-        if page["items"][0]["status"] == "pending" {
+        if page["messages"][0]["status"] == "pending" {
             break;
         }
         assert!(Instant::now() < deadline, "never stored: {page}");
@@ -260,8 +260,8 @@ fn a_kill_between_storing_and_sending_an_sms_loses_nothing() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (_, page) = rig.get(list);
-        if page["items"][0]["status"] == "delivered" {
-            assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+        if page["messages"][0]["status"] == "delivered" {
+            assert_eq!(page["messages"].as_array().map(Vec::len), Some(1), "{page}");
             break;
         }
         assert!(Instant::now() < deadline, "never delivered: {page}");
@@ -304,13 +304,13 @@ fn an_agent_call_is_answered_talks_and_leaves_a_finished_record() {
     let path = format!("/api/default/main/ops/get-call?call_id={id}");
     let (_, before) = rig.get(&path);
     assert_eq!(
-        before["state"], "dialing",
+        before["status"], "dialing",
         "recorded before the callee answers: {before}"
     );
     assert_eq!(before["carrier_call_id"], placed["carrier_call_id"]);
 
     let finished = rig.finished_call(&path, Duration::from_secs(60));
-    assert_eq!(finished["state"], "completed", "{finished}");
+    assert_eq!(finished["status"], "completed", "{finished}");
     assert_eq!(finished["direction"], "outbound");
     assert_eq!(finished["to"], "+46700000123");
     let turns = finished["turns"].as_array().expect("turns");
@@ -365,7 +365,7 @@ engine = "espeak"
         placed["call_id"].as_str().expect("call_id")
     );
     let finished = rig.finished_call(&path, Duration::from_secs(60));
-    assert_eq!(finished["state"], "completed", "{finished}");
+    assert_eq!(finished["status"], "completed", "{finished}");
     assert_eq!(finished["turns"][0]["agent"], message, "{finished}");
     assert_eq!(finished["turns"][0]["interrupted"], false, "{finished}");
 

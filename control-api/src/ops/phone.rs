@@ -9,7 +9,7 @@ use crate::phone::calls::{self, AgentCall, GetCall};
 use crate::phone::message::{self, CallMessage};
 use crate::phone::numbers::{self, Configure, Provision};
 use crate::phone::page::PageQuery;
-use crate::phone::sip::{self, SipCall};
+use crate::phone::sip::{self, RegisterTest, SipCall};
 use crate::phone::sms::{self, GetSms, SendPayload, SendSms};
 
 /// The phone-number operations.
@@ -171,11 +171,11 @@ pub(super) fn ops() -> Vec<Op<ElementCx>> {
             "sip-register-test",
             Method::POST,
             Role::Execute,
-            "one SIP REGISTER round trip with the number's SIP credentials, then unregister",
+            "one SIP REGISTER round trip with the number's SIP credentials (or sip_user / sip_pass), then unregister",
         )
         .errors(Errors::Remote)
-        .run(|cx: ElementCx, _: NoInput| async move {
-            sip::register_test(&cx.state, &cx.element).await
+        .run(|cx: ElementCx, body: RegisterTest| async move {
+            sip::register_test(&cx.state, &cx.element, body).await
         }),
     ]
 }

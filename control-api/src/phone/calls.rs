@@ -7,7 +7,7 @@
 //! is known only from the carrier's hang-up webhook: it is recorded from there, as `missed`
 //! when it was never picked up.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::page::{PageQuery, cut, encode_token};
@@ -19,10 +19,9 @@ use crate::e164::E164;
 use crate::e164::clip;
 use crate::element::phone::PhoneSpec;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms};
-use crate::routes::calls::CallView;
+use crate::ids::{new_id, now_ms, rfc3339};
 use crate::state::AppState;
-use crate::store::{AgentRecord, CallRecord, Element};
+use crate::store::{AgentRecord, CallRecord, CallTurn, Element};
 
 /// The element's number, or `PHONE_NUMBER_NOT_PROVISIONED`.
 fn number_of(element: &Element) -> Result<String, ApiError> {
@@ -32,24 +31,108 @@ fn number_of(element: &Element) -> Result<String, ApiError> {
         .ok_or_else(super::sms::not_provisioned)
 }
 
-/// `list-calls`: calls on the number, newest first (`direction` `incoming`|`outgoing`).
+/// A call as `list-calls` shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallSummary {
+    /// `cal_...`.
+    pub id: String,
+    /// Caller.
+    pub from: String,
+    /// Callee.
+    pub to: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `dialing`, `active`, `completed`, `missed`, `busy`, `failed`, `refused`.
+    pub status: String,
+    /// Whole seconds from answer (or start) to end; absent while it lasts.
+    pub duration: Option<i64>,
+    /// When it started, RFC 3339.
+    pub date: String,
+}
+
+/// A call as `get-call` shows it: the documented fields, then voxgate's own.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallDetail {
+    /// `cal_...`.
+    pub id: String,
+    /// Caller.
+    pub from: String,
+    /// Callee.
+    pub to: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// As in [`CallSummary`].
+    pub status: String,
+    /// Whole seconds from answer (or start) to end.
+    pub duration: Option<i64>,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339.
+    pub ended_at: Option<String>,
+    /// Always absent: voxgate keeps a call's transcript (`turns`), not its audio.
+    pub recording_url: Option<String>,
+    /// What the carrier charged, 1/10000 of the account's currency.
+    pub cost: Option<i64>,
+    /// The carrier's call id.
+    pub carrier_call_id: String,
+    /// When the agent answered, RFC 3339.
+    pub answered_at: Option<String>,
+    /// The agent that talked.
+    pub agent_id: Option<String>,
+    /// The conversation thread.
+    pub thread_id: Option<String>,
+    /// How it ended.
+    pub end_reason: Option<String>,
+    /// The typed error code when it ended in error.
+    pub error: Option<String>,
+    /// The exchanges, in order.
+    #[schema(value_type = Vec<Object>)]
+    pub turns: Vec<CallTurn>,
+}
+
+/// Whole seconds from answer (or start) to end.
+fn seconds(c: &CallRecord) -> Option<i64> {
+    c.ended_at
+        .map(|end| (end - c.answered_at.unwrap_or(c.started_at)).max(0) / 1000)
+}
+
+impl From<CallRecord> for CallSummary {
+    fn from(c: CallRecord) -> Self {
+        Self {
+            duration: seconds(&c),
+            date: rfc3339(c.started_at),
+            id: c.id,
+            from: c.from,
+            to: c.to,
+            direction: c.direction,
+            status: c.state,
+        }
+    }
+}
+
+/// What `list-calls` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallList {
+    /// Newest first.
+    pub calls: Vec<CallSummary>,
+    /// How many calls match the `direction`, over all pages.
+    pub total: i64,
+    /// The next page's `page_token`; absent on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// `list-calls`: calls on the number, newest first.
 pub async fn list(
     state: &AppState,
     element: &Element,
     query: &PageQuery,
-) -> Result<Value, ApiError> {
+) -> Result<CallList, ApiError> {
     let number = number_of(element)?;
     let page = query.check()?;
-    let direction = page.direction.map(|d| {
-        if d == "incoming" {
-            "inbound"
-        } else {
-            "outbound"
-        }
-    });
+    let direction = page.direction.map(|d| d.call());
     let before = page.cursor.as_ref().map(|(at, id)| (*at, id.as_str()));
-    let rows = state
-        .store()
+    let store = state.store();
+    let rows = store
         .calls_page(
             &element.circle_id,
             &number,
@@ -58,9 +141,15 @@ pub async fn list(
             page.limit + 1,
         )
         .await?;
+    let total = store
+        .calls_total(&element.circle_id, &number, direction)
+        .await?;
     let (rows, next) = cut(rows, page.limit, |c| encode_token(c.started_at, &c.id));
-    let items: Vec<CallView> = rows.into_iter().map(|c| CallView::new(c, None)).collect();
-    Ok(json!({"items": items, "next_page_token": next}))
+    Ok(CallList {
+        calls: rows.into_iter().map(CallSummary::from).collect(),
+        total,
+        next_page_token: next,
+    })
 }
 
 /// `get-call` query.
@@ -76,7 +165,7 @@ pub(crate) async fn get(
     state: &AppState,
     element: &Element,
     id: &str,
-) -> Result<CallView, ApiError> {
+) -> Result<CallDetail, ApiError> {
     let number = number_of(element)?;
     let call = state
         .store()
@@ -90,13 +179,45 @@ pub(crate) async fn get(
             )
         })?;
     let turns = state.store().turns(&call.id).await?;
-    Ok(CallView::new(call, Some(turns)))
+    Ok(CallDetail {
+        duration: seconds(&call),
+        started_at: rfc3339(call.started_at),
+        ended_at: call.ended_at.map(rfc3339),
+        answered_at: call.answered_at.map(rfc3339),
+        recording_url: None,
+        id: call.id,
+        from: call.from,
+        to: call.to,
+        direction: call.direction,
+        status: call.state,
+        cost: call.cost,
+        carrier_call_id: call.carrier_call_id,
+        agent_id: call.agent_id,
+        thread_id: call.thread_id,
+        end_reason: call.end_reason,
+        error: call.error,
+        turns,
+    })
 }
 
 /// The carrier says a call on `element`'s number ended. Calls the voice core recorded are
 /// left to it; others are recorded here.
-pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Result<(), ApiError> {
+/// The carrier's cost is kept, and the report (`body`) is passed on to the call's own
+/// `whenhangup_url`, if it was placed with one.
+pub async fn hung_up(
+    state: &AppState,
+    element: &Element,
+    hangup: &Hangup,
+    body: &[u8],
+) -> Result<(), ApiError> {
     if let Some(mut placed) = state.store().call_by_carrier_id(&hangup.callid).await? {
+        if let Some(cost) = hangup.cost {
+            state.store().set_call_cost(&placed.id, cost).await?;
+            placed.cost = Some(cost);
+        }
+        if let Some(url) = &placed.whenhangup_url {
+            super::flow::pass_on(url, body, "whenhangup_url");
+        }
         // A spoken message ends here, played or not.
         if placed.state == "dialing"
             && let Some(spoken) = state.store().call_audio_of(&placed.id).await?
@@ -148,6 +269,8 @@ pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Re
         ),
         end_reason: Some(format!("carrier:{}", clip(&hangup.state))),
         error: None,
+        cost: hangup.cost,
+        whenhangup_url: None,
     };
     state.store().insert_call(&record).await?;
     if record.state == "missed" {
@@ -167,10 +290,58 @@ pub async fn hung_up(state: &AppState, element: &Element, hangup: &Hangup) -> Re
 pub struct AgentCall {
     /// E.164 callee.
     pub to: String,
+    /// The number the callee sees, E.164; default the spec's `caller_id`, else
+    /// `phone_number`. The carrier accepts only numbers of the account.
+    pub caller_id: Option<String>,
+    /// An http(s) URL the carrier's hang-up report is passed on to.
+    pub whenhangup_url: Option<String>,
     /// The agent that talks; default the number's agent, else the circle's first.
     pub agent_id: Option<String>,
     /// Seconds to let it ring, 5-120 (default 60).
     pub timeout_s: Option<u32>,
+}
+
+/// What `agent-call` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentCallPlaced {
+    /// voxgate's id, `cal_...`: `get-call` follows it.
+    pub call_id: String,
+    /// `dialing` until the callee answers.
+    pub state: &'static str,
+    /// The Realtime WebSocket the carrier connects the answered call to.
+    pub ws_url: String,
+    /// The carrier's call id.
+    pub carrier_call_id: String,
+    /// The callee.
+    pub to: String,
+}
+
+/// The caller's own `whenhangup_url`, checked: an http(s) URL of at most 2048 bytes.
+pub(crate) fn hangup_hook(url: Option<String>) -> Result<Option<String>, ApiError> {
+    match url.filter(|u| !u.is_empty()) {
+        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 => {
+            Err(ApiError::invalid(
+                ErrorCode::InvalidBody,
+                "whenhangup_url must be an http:// or https:// URL",
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The number the callee sees: `caller_id` (E.164), else the spec's, else `number`.
+pub(crate) fn caller_id(
+    spec: &PhoneSpec,
+    given: Option<&str>,
+    number: &str,
+) -> Result<String, ApiError> {
+    match given.filter(|c| !c.is_empty()) {
+        Some(c) => Ok(E164::parse(c)?.to_string()),
+        None => Ok(spec
+            .caller_id
+            .as_ref()
+            .map_or_else(|| number.to_owned(), ToString::to_string)),
+    }
 }
 
 /// `agent-call`: the call record is stored (`dialing`) before the carrier is asked; the
@@ -180,12 +351,14 @@ pub async fn agent_call(
     state: &AppState,
     element: &Element,
     input: AgentCall,
-) -> Result<Value, ApiError> {
+) -> Result<AgentCallPlaced, ApiError> {
     check_enabled(element)?;
     let spec = spec_of(element)?;
     let to = E164::parse(&input.to)?;
     let timeout = super::message::ring_timeout(input.timeout_s)?;
     let number = calling_number(&spec)?;
+    let from = caller_id(&spec, input.caller_id.as_deref(), &number)?;
+    let whenhangup_url = hangup_hook(input.whenhangup_url)?;
     let ws = state
         .phone()
         .voice_ws_url
@@ -196,10 +369,12 @@ pub async fn agent_call(
         })?;
     let agent = talking_agent(state, element, &spec, input.agent_id.as_deref()).await?;
     let client = client_for(state, element, &spec).await?;
-    let record = dialing_for(state, element, &number, &to, agent).await?;
+    let mut record = dialing_for(state, element, &number, &to, agent).await?;
+    record.from = from;
+    record.whenhangup_url = whenhangup_url;
     state.store().insert_call(&record).await?;
     let voice_start = json!({"connect": ws});
-    let carrier_id = place(
+    let carrier_call_id = place(
         state,
         element,
         &client,
@@ -209,17 +384,31 @@ pub async fn agent_call(
         "agent",
     )
     .await?;
-    Ok(json!({"call_id": record.id, "carrier_call_id": carrier_id, "state": "dialing", "to": to}))
+    Ok(AgentCallPlaced {
+        call_id: record.id,
+        state: "dialing",
+        ws_url: ws,
+        carrier_call_id,
+        to: to.to_string(),
+    })
 }
 
 /// The number a call is placed from: provisioned (`PHONE_NUMBER_NOT_PROVISIONED`) and
 /// taking calls (`PHONE_VOICE_DISABLED`).
 pub(crate) fn calling_number(spec: &PhoneSpec) -> Result<String, ApiError> {
-    let number = spec
-        .phone_number
-        .as_ref()
-        .map(ToString::to_string)
-        .ok_or_else(super::sms::not_provisioned)?;
+    calling_number_or(spec, None)
+}
+
+/// [`calling_number`], where a `caller_id` (E.164) stands in for a missing `phone_number`.
+pub(crate) fn calling_number_or(
+    spec: &PhoneSpec,
+    caller_id: Option<&str>,
+) -> Result<String, ApiError> {
+    let number = match (&spec.phone_number, caller_id.filter(|c| !c.is_empty())) {
+        (Some(number), _) => number.to_string(),
+        (None, Some(given)) => E164::parse(given)?.to_string(),
+        (None, None) => return Err(super::sms::not_provisioned()),
+    };
     if !spec.capabilities.voice {
         return Err(ApiError::conflict(
             ErrorCode::PhoneVoiceDisabled,
@@ -293,6 +482,8 @@ pub(crate) fn dialing(
         ended_at: None,
         end_reason: None,
         error: None,
+        cost: None,
+        whenhangup_url: None,
     }
 }
 
@@ -333,7 +524,7 @@ pub(crate) async fn place(
         whenhangup: super::hooks::hangup_url(state, &element.id),
         timeout: Some(timeout),
     };
-    let placed = match check_outbound(state, &record.from).await {
+    let placed = match check_outbound(state, &record.number).await {
         Ok(()) => client
             .place_call(&call)
             .await

@@ -3,6 +3,10 @@
 //! gets, with voxgate's `whenhangup` added when the flow sets none, so the call is still
 //! recorded. A flow that fails (unreachable, slow, not a JSON object) is logged and the
 //! call is handled as if the number had none: by `incoming_handling`.
+//!
+//! The number's `sms_url` and a placed call's `whenhangup_url` are told, not asked:
+//! [`pass_on`] posts the carrier's form to them in the background, once, after voxgate has
+//! stored what it describes, so a slow or failing URL delays and loses nothing of ours.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -60,4 +64,22 @@ pub(crate) async fn ask(url: &str, body: &[u8], whenhangup: &str) -> Option<Valu
             None
         }
     }
+}
+
+/// Posts the carrier's form `body` on to the user's `url` in the background (one try,
+/// [`FLOW_TIMEOUT`]); a failure is logged, not retried: voxgate has the record.
+pub(crate) fn pass_on(url: &str, body: &[u8], what: &'static str) {
+    let request = HTTP
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_vec());
+    tokio::spawn(async move {
+        if let Err(e) = request
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+        {
+            tracing::warn!(error = %e.without_url(), what, "passing a carrier webhook on failed");
+        }
+    });
 }

@@ -122,6 +122,9 @@ pub async fn inbound_sms(
     if !state.store().insert_sms(&record).await? {
         return Ok(()); // a retried webhook: stored already
     }
+    if let Some(url) = &spec.sms_url {
+        super::flow::pass_on(url, body, "sms_url");
+    }
     if let Some(route) = directory::route(state.store(), sms.to.as_str()).await?
         && let Some(thread) = directory::thread(state.store(), &route, &sms.from).await?
     {
@@ -283,6 +286,6 @@ pub async fn hangup(
         _ => element_for(state, token).await?,
     };
     let hangup = Hangup::parse(body)?;
-    super::calls::hung_up(state, &element, &hangup).await?;
+    super::calls::hung_up(state, &element, &hangup, body).await?;
     Ok(hangup)
 }

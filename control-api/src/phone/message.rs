@@ -17,8 +17,8 @@
 use std::fmt::Debug;
 
 use futures::future::BoxFuture;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::hooks::new_token;
 use super::{check_enabled, client_for, spec_of};
@@ -50,6 +50,11 @@ pub struct SpokenAudio {
 pub trait MessageVoice: Send + Sync + Debug + 'static {
     /// `text` spoken, as one WAV file; the error is a cause for the log.
     fn synthesize(&self, text: &str) -> BoxFuture<'static, Result<SpokenAudio, String>>;
+
+    /// The mouth's name, which `call-message`'s `mouth_ref` may name.
+    fn mouth(&self) -> &str {
+        "default"
+    }
 }
 
 /// `call-message` body.
@@ -60,8 +65,43 @@ pub struct CallMessage {
     pub to: String,
     /// What to say, 1-1200 characters.
     pub message: String,
+    /// The number the callee sees, E.164; default the spec's `caller_id`, else
+    /// `phone_number` (either one makes the call possible).
+    pub caller_id: Option<String>,
+    /// The mouth that speaks: this server has one (named in the `mouth` answer field);
+    /// another name is `PHONE_INVALID_CONFIG`.
+    pub mouth_ref: Option<String>,
+    /// A voice of the mouth. The server's mouth speaks in its configured voice; a
+    /// `voice_id` is answered with a warning, not refused.
+    pub voice_id: Option<String>,
+    /// An http(s) URL the carrier's hang-up report is passed on to.
+    pub whenhangup_url: Option<String>,
     /// Seconds to let it ring, 5-120 (default 60).
     pub timeout_s: Option<u32>,
+}
+
+/// What `call-message` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageCall {
+    /// voxgate's id, `cal_...`.
+    pub call_id: String,
+    /// `dialing` until the callee answers.
+    pub state: &'static str,
+    /// Where the carrier fetches the spoken message (works for `audio_token_ttl_seconds`).
+    pub audio_url: String,
+    /// How long `audio_url` works.
+    pub audio_token_ttl_seconds: i64,
+    /// How long the message plays.
+    pub audio_duration_ms: i64,
+    /// The carrier's call id.
+    pub carrier_call_id: String,
+    /// The callee.
+    pub to: String,
+    /// The mouth that spoke.
+    pub mouth: String,
+    /// Inputs taken but not applied, said why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The ring timeout of an outbound call, 5-120 s.
@@ -82,7 +122,7 @@ pub async fn call_message(
     state: &AppState,
     element: &Element,
     input: CallMessage,
-) -> Result<Value, ApiError> {
+) -> Result<MessageCall, ApiError> {
     check_enabled(element)?;
     let spec = spec_of(element)?;
     let to = E164::parse(&input.to)?;
@@ -95,11 +135,32 @@ pub async fn call_message(
         ));
     }
     let timeout = ring_timeout(input.timeout_s)?;
-    let number = super::calls::calling_number(&spec)?;
+    let number = super::calls::calling_number_or(&spec, input.caller_id.as_deref())?;
+    let from = super::calls::caller_id(&spec, input.caller_id.as_deref(), &number)?;
+    let whenhangup_url = super::calls::hangup_hook(input.whenhangup_url)?;
     let voice = state.voice().ok_or_else(|| ApiError::Unavailable {
         code: ErrorCode::PhoneVoiceUnavailable,
         message: "this server has no text-to-speech for spoken messages".to_owned(),
     })?;
+    let mouth = voice.mouth().to_owned();
+    if let Some(wanted) = input.mouth_ref.as_deref().filter(|m| !m.is_empty())
+        && wanted != mouth
+    {
+        return Err(ApiError::invalid(
+            ErrorCode::PhoneInvalidConfig,
+            format!(
+                "mouth_ref {:?}: this server speaks messages with its mouth {mouth:?}",
+                clip(wanted)
+            ),
+        ));
+    }
+    let mut warnings = Vec::new();
+    if let Some(voice_id) = input.voice_id.as_deref().filter(|v| !v.is_empty()) {
+        warnings.push(format!(
+            "voice_id {:?} not applied: the mouth {mouth:?} speaks in the voice the server configured",
+            clip(voice_id)
+        ));
+    }
     // Credentials first: a call that cannot be placed is not worth synthesizing.
     let client = client_for(state, element, &spec).await?;
     let spoken = voice.synthesize(text).await.map_err(|cause| {
@@ -114,7 +175,9 @@ pub async fn call_message(
     if let Err(e) = state.store().purge_call_audio(now).await {
         tracing::warn!(error = %e, "clearing expired message audio failed");
     }
-    let record = super::calls::dialing(element, &number, &to, None, None);
+    let mut record = super::calls::dialing(element, &number, &to, None, None);
+    record.from = from;
+    record.whenhangup_url = whenhangup_url;
     state.store().insert_call(&record).await?;
     let (token, token_hash) = new_token();
     let audio = CallAudio {
@@ -151,15 +214,17 @@ pub async fn call_message(
             return Err(error);
         }
     };
-    Ok(json!({
-        "call_id": record.id,
-        "carrier_call_id": carrier_id,
-        "state": "dialing",
-        "to": to,
-        "audio_url": audio_url,
-        "audio_token_ttl_seconds": AUDIO_TTL_SECONDS,
-        "audio_duration_ms": spoken.duration_ms,
-    }))
+    Ok(MessageCall {
+        call_id: record.id,
+        state: "dialing",
+        audio_url,
+        audio_token_ttl_seconds: AUDIO_TTL_SECONDS,
+        audio_duration_ms: spoken.duration_ms,
+        carrier_call_id: carrier_id,
+        to: to.to_string(),
+        mouth,
+        warnings,
+    })
 }
 
 /// The audio at `/api/webhooks/46elks/audio/{file}?token=T`: `file` is `{id}.wav`. Unknown,

@@ -48,7 +48,13 @@ pub struct PhoneSettings {
     pub voice_ws_url: Option<String>,
     /// The sandbox pool.
     pub sandbox: SandboxSettings,
+    /// Where `webrtc_sip_user` / `webrtc_sip_pass` register, `sip:host[:port]`
+    /// (default [`ELKS_SIP_REGISTRAR`]).
+    pub sip_registrar: String,
 }
+
+/// The carrier's SIP registrar (reference §4).
+pub const ELKS_SIP_REGISTRAR: &str = "sip:voip.46elks.com";
 
 impl Default for PhoneSettings {
     fn default() -> Self {
@@ -56,6 +62,7 @@ impl Default for PhoneSettings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             voice_ws_url: None,
             sandbox: SandboxSettings::default(),
+            sip_registrar: ELKS_SIP_REGISTRAR.to_owned(),
         }
     }
 }

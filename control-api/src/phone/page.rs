@@ -1,5 +1,5 @@
-//! Cursor pagination for `list-sms` and `list-calls`: `limit` 1-100 (default 50), an
-//! optional `direction`, and an opaque `page_token` naming the last item shown (its
+//! Cursor pagination for `list-sms` and `list-calls`: `limit` 1-100 (default 50), a
+//! `direction` (`all` by default; `incoming`/`inbound` or `outgoing`/`outbound`), and an opaque `page_token` naming the last item shown (its
 //! creation time and id), so pages stay exact while new items arrive.
 
 use base64::Engine as _;
@@ -11,13 +11,40 @@ use crate::ids::Millis;
 
 /// A checked page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Page<'a> {
+pub(crate) struct Page {
     /// 1-100.
     pub(crate) limit: i64,
-    /// `incoming` or `outgoing`.
-    pub(crate) direction: Option<&'a str>,
+    /// `None` for all.
+    pub(crate) direction: Option<Direction>,
     /// The last item shown: (created_at, id).
     pub(crate) cursor: Option<(Millis, String)>,
+}
+
+/// Which way the listed items went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// To the number.
+    In,
+    /// From the number.
+    Out,
+}
+
+impl Direction {
+    /// The word the SMS table stores.
+    pub(crate) fn sms(self) -> &'static str {
+        match self {
+            Self::In => "incoming",
+            Self::Out => "outgoing",
+        }
+    }
+
+    /// The word the calls table stores.
+    pub(crate) fn call(self) -> &'static str {
+        match self {
+            Self::In => "inbound",
+            Self::Out => "outbound",
+        }
+    }
 }
 
 /// `list-sms` / `list-calls` query.
@@ -28,22 +55,23 @@ pub struct PageQuery {
     pub page_token: Option<String>,
     /// 1-100, default 50.
     pub limit: Option<i64>,
-    /// `incoming` or `outgoing`.
+    /// `all` (default), `incoming` (or `inbound`), `outgoing` (or `outbound`).
     pub direction: Option<String>,
 }
 
 impl PageQuery {
     /// The checked limit, direction and cursor.
-    pub(crate) fn check(&self) -> Result<Page<'_>, ApiError> {
+    pub(crate) fn check(&self) -> Result<Page, ApiError> {
         let limit = check_limit(self.limit)?;
         let direction = match self.direction.as_deref() {
-            None => None,
-            Some(d @ ("incoming" | "outgoing")) => Some(d),
+            None | Some("all") => None,
+            Some("incoming" | "inbound") => Some(Direction::In),
+            Some("outgoing" | "outbound") => Some(Direction::Out),
             Some(other) => {
                 return Err(ApiError::invalid(
                     ErrorCode::InvalidQuery,
                     format!(
-                        "direction must be incoming or outgoing, not {:?}",
+                        "direction must be all, incoming or outgoing, not {:?}",
                         clip(other)
                     ),
                 ));

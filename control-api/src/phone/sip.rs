@@ -7,7 +7,8 @@
 //!   name and a sealed password, like any carrier credential. A phone-number element names
 //!   one in `sip_credential_ref`; a telephony number names one in `provider_id`. (46elks:
 //!   registrar `sip:voip.46elks.com`, user name the number without `+`, password the
-//!   number's `secret`.)
+//!   number's `secret`.) Without one, the spec's `webrtc_sip_user` / `webrtc_sip_pass`
+//!   register at the carrier's registrar ([`PhoneSettings::sip_registrar`](super::PhoneSettings)).
 //! - **The control API does not speak SIP.** The server's SIP leg implements [`SipLine`]
 //!   and installs it with [`AppState::set_sip`]; without it these operations answer 503
 //!   `PHONE_SIP_UNAVAILABLE`.
@@ -24,8 +25,8 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::{check_enabled, spec_of};
 use crate::e164::{E164, clip};
@@ -183,30 +184,56 @@ fn registration_of(
     })
 }
 
-/// The element's SIP trunk (`sip_credential_ref`), or `PHONE_SIP_NOT_CONFIGURED`.
+/// The element's SIP registration: its trunk (`sip_credential_ref`), else its
+/// `webrtc_sip_user` / `webrtc_sip_pass` at the carrier's registrar, else
+/// `PHONE_SIP_NOT_CONFIGURED`.
 async fn trunk_of(state: &AppState, element: &Element) -> Result<SipRegistration, ApiError> {
-    let spec = spec_of(element)?;
-    let id = spec.sip_credential_ref.ok_or_else(|| {
-        ApiError::invalid(
-            ErrorCode::PhoneSipNotConfigured,
-            "set sip_credential_ref to a SIP trunk (a provider of kind sip)",
-        )
-    })?;
-    let provider = state
-        .store()
-        .provider(&element.circle_id, &id)
+    trunk_or_webrtc(state, element)
         .await?
-        .filter(|p| p.kind == "sip")
-        .ok_or_else(|| {
-            ApiError::invalid(
-                ErrorCode::PhoneSipNotConfigured,
-                format!(
-                    "sip_credential_ref {:?} is not a SIP trunk of this circle",
-                    clip(&id)
-                ),
-            )
-        })?;
-    registration_of(state, &provider)
+        .ok_or_else(no_sip_credentials)
+}
+
+/// `PHONE_SIP_NOT_CONFIGURED`: the element has no SIP credentials.
+fn no_sip_credentials() -> ApiError {
+    ApiError::invalid(
+        ErrorCode::PhoneSipNotConfigured,
+        "set sip_credential_ref to a SIP trunk (a provider of kind sip), \
+         or webrtc_sip_user and webrtc_sip_pass",
+    )
+}
+
+/// [`trunk_of`], `None` when the element has neither.
+async fn trunk_or_webrtc(
+    state: &AppState,
+    element: &Element,
+) -> Result<Option<SipRegistration>, ApiError> {
+    let spec = spec_of(element)?;
+    if let Some(id) = spec.sip_credential_ref {
+        let provider = state
+            .store()
+            .provider(&element.circle_id, &id)
+            .await?
+            .filter(|p| p.kind == "sip")
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    ErrorCode::PhoneSipNotConfigured,
+                    format!(
+                        "sip_credential_ref {:?} is not a SIP trunk of this circle",
+                        clip(&id)
+                    ),
+                )
+            })?;
+        return registration_of(state, &provider).map(Some);
+    }
+    match (spec.webrtc_sip_user, spec.webrtc_sip_pass) {
+        (Some(username), Some(sealed)) => Ok(Some(SipRegistration {
+            key: element.id.clone(),
+            registrar: state.phone().sip_registrar.clone(),
+            username,
+            password: sealed.open(state.sealer()?, &element.id)?,
+        })),
+        _ => Ok(None),
+    }
 }
 
 /// An error of the SIP leg as the API answers it.
@@ -246,27 +273,104 @@ fn sip_error(failure: &SipFailure) -> ApiError {
     }
 }
 
-/// `sip-register-test`: one REGISTER round trip with the element's trunk, then an
-/// unregister. Reports the granted expiry and how long it took.
-pub async fn register_test(state: &AppState, element: &Element) -> Result<Value, ApiError> {
+/// `sip-register-test` body: credentials to try instead of the stored ones (first-run
+/// testing; nothing is saved).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterTest {
+    /// SIP user name to try.
+    pub sip_user: Option<String>,
+    /// SIP password to try.
+    pub sip_pass: Option<String>,
+}
+
+/// What `sip-register-test` answers. A registrar that refuses, or does not answer, is a
+/// result (`success` false), not an error: that is what the test is for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterTested {
+    /// The registrar accepted the credentials.
+    pub success: bool,
+    /// The registrar's final SIP status (200 on success); absent when it never answered.
+    pub status: Option<u16>,
+    /// The expiry it granted, in seconds.
+    pub expires: Option<u32>,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+    /// The typed code of the failure (`PHONE_SIP_AUTH_FAILED`, `PHONE_SIP_TIMEOUT`, ...).
+    pub error_code: Option<&'static str>,
+    /// The registrar asked, `sip:host[:port]`.
+    pub registrar: String,
+    /// How long the round trip took.
+    pub elapsed_ms: u64,
+}
+
+/// `sip-register-test`: one REGISTER round trip with the element's SIP credentials (or
+/// the given overrides), then an unregister.
+pub async fn register_test(
+    state: &AppState,
+    element: &Element,
+    input: RegisterTest,
+) -> Result<RegisterTested, ApiError> {
     check_enabled(element)?;
     let line = line(state)?;
-    let trunk = trunk_of(state, element).await?;
+    let given = |v: Option<String>, field: &str| -> Result<Option<String>, ApiError> {
+        match v.filter(|v| !v.is_empty()) {
+            Some(v) if v.len() > 128 || v.chars().any(char::is_control) => Err(ApiError::invalid(
+                ErrorCode::InvalidBody,
+                format!("{field} must be at most 128 characters, without control characters"),
+            )),
+            other => Ok(other),
+        }
+    };
+    let user = given(input.sip_user, "sip_user")?;
+    let pass = given(input.sip_pass, "sip_pass")?;
+    let trunk = match (trunk_or_webrtc(state, element).await?, user, pass) {
+        (Some(mut trunk), user, pass) => {
+            if let Some(user) = user {
+                trunk.username = user;
+            }
+            if let Some(pass) = pass {
+                trunk.password = Secret::new(pass);
+            }
+            trunk
+        }
+        (None, Some(username), Some(pass)) => SipRegistration {
+            key: element.id.clone(),
+            registrar: state.phone().sip_registrar.clone(),
+            username,
+            password: Secret::new(pass),
+        },
+        (None, _, _) => return Err(no_sip_credentials()),
+    };
     let registrar = trunk.registrar.clone();
     let started = std::time::Instant::now();
     let outcome = tokio::time::timeout(REGISTER_TEST_TIMEOUT, line.register_once(trunk))
         .await
         .unwrap_or(Err(SipFailure::Timeout));
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    match outcome {
-        Ok(expires) => Ok(json!({
-            "registered": true,
-            "registrar": registrar,
-            "expires_s": expires,
-            "elapsed_ms": elapsed_ms,
-        })),
-        Err(failure) => Err(sip_error(&failure)),
-    }
+    Ok(match outcome {
+        Ok(expires) => RegisterTested {
+            success: true,
+            status: Some(200),
+            expires: Some(expires),
+            error: None,
+            error_code: None,
+            registrar,
+            elapsed_ms,
+        },
+        Err(failure) => RegisterTested {
+            success: false,
+            status: match failure {
+                SipFailure::Status(status) => Some(status),
+                _ => None,
+            },
+            expires: None,
+            error: Some(failure.to_string()),
+            error_code: Some(sip_error(&failure).code()),
+            registrar,
+            elapsed_ms,
+        },
+    })
 }
 
 /// `make-call` / `agent-dial` body.
@@ -275,11 +379,31 @@ pub async fn register_test(state: &AppState, element: &Element) -> Result<Value,
 pub struct SipCall {
     /// E.164 callee.
     pub to: String,
-    /// The agent that talks: required by `agent-dial`; `make-call` defaults to the
-    /// number's agent, else the circle's first.
+    /// The agent that talks: default the number's `telephony_agent`; without one,
+    /// `make-call` takes the circle's first agent and `agent-dial` answers `AGENT_REQUIRED`.
     pub agent_id: Option<String>,
     /// Seconds to let it ring, 5-120 (default 60).
     pub timeout_s: Option<u32>,
+}
+
+/// What `make-call` and `agent-dial` answer: the INVITE has left; the call's record
+/// (`get-call`) tells whether it is answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SipDialed {
+    /// `make-call`'s word: the call is on its way.
+    pub initiated: bool,
+    /// `agent-dial`'s word for the same.
+    pub success: bool,
+    /// voxgate's id, `cal_...`.
+    pub call_id: String,
+    /// The SIP Call-ID of the INVITE.
+    pub sip_call_id: String,
+    /// `dialing`.
+    pub state: &'static str,
+    /// The callee.
+    pub to: String,
+    /// Always absent here: a call that cannot be placed is an error answer.
+    pub error: Option<String>,
 }
 
 /// `make-call` (`agent_required` false) and `agent-dial` (true): the call is stored
@@ -290,7 +414,7 @@ pub async fn dial(
     element: &Element,
     input: SipCall,
     agent_required: bool,
-) -> Result<Value, ApiError> {
+) -> Result<SipDialed, ApiError> {
     check_enabled(element)?;
     let spec = spec_of(element)?;
     let line = line(state)?;
@@ -298,10 +422,10 @@ pub async fn dial(
     let timeout = super::message::ring_timeout(input.timeout_s)?;
     let number = super::calls::calling_number(&spec)?;
     super::calls::check_outbound(state, number.as_str()).await?;
-    if agent_required && input.agent_id.is_none() {
+    if agent_required && input.agent_id.is_none() && spec.telephony_agent.is_none() {
         return Err(ApiError::invalid(
             ErrorCode::AgentRequired,
-            "agent-dial needs agent_id: the agent that talks",
+            "agent-dial needs an agent: set telephony_agent or give agent_id",
         ));
     }
     let agent =
@@ -355,12 +479,15 @@ pub async fn dial(
             tracing::error!(call = %placed.id, error = %e, "settling an unanswered SIP call failed");
         }
     });
-    Ok(json!({
-        "call_id": record.id,
-        "sip_call_id": record.carrier_call_id,
-        "state": "dialing",
-        "to": to,
-    }))
+    Ok(SipDialed {
+        initiated: true,
+        success: true,
+        call_id: record.id,
+        sip_call_id: record.carrier_call_id,
+        state: "dialing",
+        to: to.to_string(),
+        error: None,
+    })
 }
 
 /// Hands the SIP leg the trunks to keep registered: every SIP trunk that carries a number

@@ -70,31 +70,31 @@ pub struct Sent {
     pub status: String,
 }
 
-/// An SMS as `list-sms` and `get-sms` show it.
+/// An SMS as `get-sms` shows it: the documented fields, then the carrier's metadata.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SmsView {
     /// `sms_...`.
-    pub message_id: String,
-    /// `outgoing` or `incoming`.
-    pub direction: String,
+    pub id: String,
     /// Sender.
     pub from: String,
     /// Recipient.
     pub to: String,
     /// The text.
     pub body: String,
-    /// Parts.
-    pub segments: i64,
-    /// Status.
+    /// `outgoing` or `incoming`.
+    pub direction: String,
+    /// `created`, `pending`, `sent`, `delivered`, `failed`, `received`.
     pub status: String,
-    /// The carrier's id.
-    pub carrier_id: Option<String>,
-    /// 1/10000 of the currency.
-    pub cost: Option<i64>,
-    /// Why it failed.
-    pub error_code: Option<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// Parts.
+    pub segments: i64,
+    /// 1/10000 of the carrier account's currency.
+    pub cost: Option<i64>,
+    /// The carrier's id.
+    pub carrier_id: Option<String>,
+    /// Why it failed.
+    pub error_code: Option<String>,
     /// RFC 3339.
     pub delivered_at: Option<String>,
 }
@@ -102,20 +102,64 @@ pub struct SmsView {
 impl From<SmsRecord> for SmsView {
     fn from(s: SmsRecord) -> Self {
         Self {
-            message_id: s.id,
-            direction: s.direction,
+            id: s.id,
             from: s.sender,
             to: s.recipient,
             body: s.body,
-            segments: s.segments,
+            direction: s.direction,
             status: s.status,
-            carrier_id: s.carrier_id,
-            cost: s.cost,
-            error_code: s.error_code,
             created_at: rfc3339(s.created_at),
+            segments: s.segments,
+            cost: s.cost,
+            carrier_id: s.carrier_id,
+            error_code: s.error_code,
             delivered_at: s.delivered_at.map(rfc3339),
         }
     }
+}
+
+/// An SMS as `list-sms` shows it: metadata without the body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SmsSummary {
+    /// `sms_...`.
+    pub id: String,
+    /// Sender.
+    pub from: String,
+    /// Recipient.
+    pub to: String,
+    /// `outgoing` or `incoming`.
+    pub direction: String,
+    /// As in [`SmsView`].
+    pub status: String,
+    /// When it was stored, RFC 3339.
+    pub date: String,
+    /// Parts.
+    pub segments: i64,
+}
+
+impl From<SmsRecord> for SmsSummary {
+    fn from(s: SmsRecord) -> Self {
+        Self {
+            id: s.id,
+            from: s.sender,
+            to: s.recipient,
+            direction: s.direction,
+            status: s.status,
+            date: rfc3339(s.created_at),
+            segments: s.segments,
+        }
+    }
+}
+
+/// What `list-sms` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SmsList {
+    /// Newest first.
+    pub messages: Vec<SmsSummary>,
+    /// How many SMS match the `direction`, over all pages.
+    pub total: i64,
+    /// The next page's `page_token`; absent on the last page.
+    pub next_page_token: Option<String>,
 }
 
 /// `send-sms`.
@@ -453,18 +497,23 @@ pub async fn list(
     state: &AppState,
     element: &Element,
     query: &PageQuery,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<SmsList, ApiError> {
     spec_of(element)?;
     let page = query.check()?;
     let limit = page.limit;
+    let direction = page.direction.map(|d| d.sms());
     let before = page.cursor.as_ref().map(|(at, id)| (*at, id.as_str()));
-    let rows = state
-        .store()
-        .sms_page(&element.id, page.direction, before, limit + 1)
+    let store = state.store();
+    let rows = store
+        .sms_page(&element.id, direction, before, limit + 1)
         .await?;
+    let total = store.sms_total(&element.id, direction).await?;
     let (rows, next) = cut(rows, limit, |r| encode_token(r.created_at, &r.id));
-    let items: Vec<SmsView> = rows.into_iter().map(SmsView::from).collect();
-    Ok(json!({"items": items, "next_page_token": next}))
+    Ok(SmsList {
+        messages: rows.into_iter().map(SmsSummary::from).collect(),
+        total,
+        next_page_token: next,
+    })
 }
 
 /// `get-sms` query.

@@ -186,6 +186,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<(Millis, &str)>,
         limit: i64,
     ) -> StoreResult<Vec<CallRecord>>;
+    /// How many calls on our `number` (in `direction`, if given).
+    async fn calls_total(
+        &self,
+        circle_id: &str,
+        number: &str,
+        direction: Option<&str>,
+    ) -> StoreResult<i64>;
+    /// Records what the carrier charged for call `id` (kept apart from `update_call`).
+    async fn set_call_cost(&self, id: &str, cost: i64) -> StoreResult<()>;
     /// Records the carrier's id of call `id`.
     async fn set_carrier_call_id(&self, id: &str, carrier_call_id: &str) -> StoreResult<()>;
     /// The call the carrier knows as `carrier_call_id`.
@@ -226,6 +235,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<(Millis, &str)>,
         limit: i64,
     ) -> StoreResult<Vec<SmsRecord>>;
+    /// How many SMS an element has (in `direction`, if given).
+    async fn sms_total(&self, element_id: &str, direction: Option<&str>) -> StoreResult<i64>;
     /// Outgoing SMS whose carrier request may be in flight (status `pending`).
     async fn pending_sms(&self) -> StoreResult<Vec<SmsRecord>>;
     /// The carrier accepted SMS `id` as `carrier_id`; false if that id belongs to another.

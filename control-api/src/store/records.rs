@@ -269,6 +269,10 @@ pub struct CallRecord {
     pub end_reason: Option<String>,
     /// The typed error code when it ended in error.
     pub error: Option<String>,
+    /// What the carrier charged, 1/10000 of the account's currency (from its hang-up).
+    pub cost: Option<i64>,
+    /// The caller's own URL that the carrier's hang-up report is passed on to.
+    pub whenhangup_url: Option<String>,
 }
 
 /// One exchange of a call.

@@ -9,7 +9,7 @@ use crate::ids::{Millis, new_id};
 use crate::store::{CallRecord, CallTurn, StoreResult, Thread, ThreadMessage};
 
 const CALL_COLUMNS: &str = "id, circle_id, carrier_call_id, number, direction, from_number, \
-     to_number, state, agent_id, thread_id, started_at, answered_at, ended_at, end_reason, error";
+     to_number, state, agent_id, thread_id, started_at, answered_at, ended_at, end_reason, error, cost, whenhangup_url";
 
 fn call(row: &AnyRow) -> StoreResult<CallRecord> {
     Ok(CallRecord {
@@ -28,13 +28,15 @@ fn call(row: &AnyRow) -> StoreResult<CallRecord> {
         ended_at: row.try_get("ended_at")?,
         end_reason: row.try_get("end_reason")?,
         error: row.try_get("error")?,
+        cost: row.try_get("cost")?,
+        whenhangup_url: row.try_get("whenhangup_url")?,
     })
 }
 
 pub(super) async fn insert(pool: &AnyPool, c: &CallRecord) -> StoreResult<()> {
     sqlx::query(&format!(
         "INSERT INTO calls ({CALL_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     ))
     .bind(&c.id)
     .bind(&c.circle_id)
@@ -51,8 +53,21 @@ pub(super) async fn insert(pool: &AnyPool, c: &CallRecord) -> StoreResult<()> {
     .bind(c.ended_at)
     .bind(c.end_reason.clone())
     .bind(c.error.clone())
+    .bind(c.cost)
+    .bind(c.whenhangup_url.clone())
     .execute(pool)
     .await?;
+    Ok(())
+}
+
+/// Records what the carrier charged for call `id`; apart from [`update`], so the voice
+/// core's last write of a call it recorded cannot undo it.
+pub(super) async fn set_cost(pool: &AnyPool, id: &str, cost: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE calls SET cost = $2 WHERE id = $1")
+        .bind(id)
+        .bind(cost)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -139,6 +154,25 @@ pub(super) async fn page(
     .iter()
     .map(call)
     .collect()
+}
+
+/// How many calls on our `number` (in `direction`, if given).
+pub(super) async fn page_total(
+    pool: &AnyPool,
+    circle_id: &str,
+    number: &str,
+    direction: Option<&str>,
+) -> StoreResult<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM calls WHERE circle_id = $1 AND number = $2 \
+         AND ($3 = '' OR direction = $3)",
+    )
+    .bind(circle_id)
+    .bind(number)
+    .bind(direction.unwrap_or(""))
+    .fetch_one(pool)
+    .await?;
+    Ok(n)
 }
 
 /// Records the carrier's id of call `id` (placed by voxgate, known once the carrier answers).

@@ -354,6 +354,17 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<CallRecord>> {
         calls::page(&self.pool, circle_id, number, direction, before, limit).await
     }
+    async fn calls_total(
+        &self,
+        circle_id: &str,
+        number: &str,
+        direction: Option<&str>,
+    ) -> StoreResult<i64> {
+        calls::page_total(&self.pool, circle_id, number, direction).await
+    }
+    async fn set_call_cost(&self, id: &str, cost: i64) -> StoreResult<()> {
+        calls::set_cost(&self.pool, id, cost).await
+    }
     async fn set_carrier_call_id(&self, id: &str, carrier_call_id: &str) -> StoreResult<()> {
         calls::set_carrier_id(&self.pool, id, carrier_call_id).await
     }
@@ -406,6 +417,9 @@ impl Store for SqlStore {
         limit: i64,
     ) -> StoreResult<Vec<SmsRecord>> {
         phone::sms_page(&self.pool, element_id, direction, before, limit).await
+    }
+    async fn sms_total(&self, element_id: &str, direction: Option<&str>) -> StoreResult<i64> {
+        phone::sms_total(&self.pool, element_id, direction).await
     }
     async fn pending_sms(&self) -> StoreResult<Vec<SmsRecord>> {
         phone::pending_sms(&self.pool).await

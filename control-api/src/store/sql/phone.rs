@@ -127,6 +127,22 @@ pub(super) async fn sms_page(
     .collect()
 }
 
+/// How many SMS an element has (in `direction`, if given).
+pub(super) async fn sms_total(
+    pool: &AnyPool,
+    element_id: &str,
+    direction: Option<&str>,
+) -> StoreResult<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sms WHERE element_id = $1 AND ($2 = '' OR direction = $2)",
+    )
+    .bind(element_id)
+    .bind(direction.unwrap_or(""))
+    .fetch_one(pool)
+    .await?;
+    Ok(n)
+}
+
 /// Every outgoing SMS whose carrier request may be in flight.
 pub(super) async fn pending_sms(pool: &AnyPool) -> StoreResult<Vec<SmsRecord>> {
     sqlx::query(&format!(
