@@ -1775,3 +1775,54 @@ async fn a_registered_numbers_direction_switches_refuse_calls() {
     switch(json!({"inbound_enabled": false})).await;
     assert_eq!(answer(&rig).await, json!({"hangup": "reject"}));
 }
+
+/// The phone-number document's Quick Start, step by step as written: create the element,
+/// lease a sandbox number (no input, no carrier credentials), send a test SMS.
+#[tokio::test]
+async fn quick_start_claim_a_sandbox_number_and_send_a_test_sms() {
+    let rig = Rig::new(support::sqlite().await, &["+46766860031"], 10).await;
+    let created = rig
+        .post(
+            "/api/a/ops/create",
+            json!({"element_type": "phone-number", "slug": "quick"}),
+        )
+        .await;
+    assert!(created.status.is_success(), "{:?}", created.body);
+    // 1. claim_sandbox_number, called with no input at all.
+    let claimed = rig
+        .call(
+            reqwest::Method::POST,
+            "/api/a/quick/ops/claim_sandbox_number",
+            None,
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{:?}", claimed.body);
+    for field in [
+        "claimed",
+        "sandbox_managed",
+        "phone_number",
+        "lease_id",
+        "claimed_at",
+        "pool",
+        "limits",
+        "next_step",
+    ] {
+        assert!(!claimed.body[field].is_null(), "{field}: {:?}", claimed.body);
+    }
+    assert_eq!(claimed.body["phone_number"], "+46766860031");
+    // 2. send-sms with the document's input.
+    let sent = rig
+        .post(
+            "/api/a/quick/ops/send-sms",
+            json!({"to": "+46700000000", "body": "Hello from Triform"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
+    assert_eq!(sent.body["sent"], true, "{:?}", sent.body);
+    for field in ["message_id", "segments", "cost"] {
+        assert!(sent.body.get(field).is_some(), "{field}: {:?}", sent.body);
+    }
+    let at_carrier = rig.sim_sms_with("Hello from Triform");
+    assert_eq!(at_carrier.len(), 1, "{at_carrier:?}");
+    assert_eq!(at_carrier[0]["from"], "+46766860031");
+}

@@ -343,3 +343,64 @@ pub(crate) fn not_found(what: &str, path: &str) -> ApiError {
         ),
     )
 }
+
+/// One table row per operation: name (and path, when it differs), method, role, and
+/// whether it runs here (`done`) or answers 501 (with the reason).
+fn rows<C>(ops: &[Op<C>], out: &mut String) {
+    use std::fmt::Write as _;
+    out.push_str("| operation | method | role | state |\n|---|---|---|---|\n");
+    for op in ops {
+        let name = if op.path == op.name {
+            format!("`{}`", op.name)
+        } else {
+            format!("`{}` (`ops/{}`)", op.name, op.path)
+        };
+        let state = match &op.run {
+            Run::Handler { .. } => format!("done: {}", op.summary),
+            Run::NotSupported(why) => format!("501: {why}"),
+        };
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} |",
+            op.method,
+            op.role,
+            state.replace('|', "\\|")
+        );
+    }
+}
+
+/// The operation tables of `docs/control-api.md` (`## Operations`), generated from the
+/// tables themselves; a test keeps the document equal to it.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "Generated from the operation tables (`control-api/src/ops/`); a test keeps this \
+         section equal to them.\n\n### circle: `/api/{circle}/ops/...`\n",
+    );
+    rows(circle_ops(), &mut out);
+    for t in ElementType::ALL {
+        out.push_str(&format!(
+            "\n### {}: `/api/{{circle}}/{{slug}}/ops/...`\n",
+            t.as_str()
+        ));
+        rows(element_ops(t), &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod docs_tests {
+    #[test]
+    fn the_docs_list_every_operation_with_its_state() {
+        let doc = include_str!("../../../docs/control-api.md");
+        let section = doc
+            .split("\n## Operations\n\n")
+            .nth(1)
+            .expect("docs/control-api.md has an `## Operations` section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let expected = super::markdown();
+        assert!(
+            section.trim_end() == expected.trim_end(),
+            "docs/control-api.md's `## Operations` section must be:\n\n{expected}"
+        );
+    }
+}
