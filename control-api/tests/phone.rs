@@ -1807,7 +1807,11 @@ async fn quick_start_claim_a_sandbox_number_and_send_a_test_sms() {
         "limits",
         "next_step",
     ] {
-        assert!(!claimed.body[field].is_null(), "{field}: {:?}", claimed.body);
+        assert!(
+            !claimed.body[field].is_null(),
+            "{field}: {:?}",
+            claimed.body
+        );
     }
     assert_eq!(claimed.body["phone_number"], "+46766860031");
     // 2. send-sms with the document's input.

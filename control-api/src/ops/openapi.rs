@@ -188,6 +188,11 @@ fn operation(group: &[Entry]) -> utoipa::openapi::path::Operation {
     if first.scope == "element" {
         builder = builder.parameter(path_param("slug", "the element's slug", "main"));
     }
+    // Documented by the interface documents, answered 501 here: marked deprecated, the
+    // one OpenAPI flag that tells a client (and a fuzzer) not to rely on an operation.
+    if group.iter().all(|e| e.why.is_some()) {
+        builder = builder.deprecated(Some(utoipa::openapi::Deprecated::True));
+    }
     let inputs: Vec<&TypeSchema> = group
         .iter()
         .filter_map(|e| e.schemas.as_ref().map(|(i, _)| i))

@@ -60,11 +60,11 @@ pub struct OperationView {
     pub why: Option<&'static str>,
     /// Where the input goes: `query` (GET, DELETE) or `body`.
     pub input_in: &'static str,
-    /// The input's JSON schema.
-    #[schema(value_type = Object)]
+    /// The input's JSON schema (null for an operation answered 501).
+    #[schema(value_type = Option<Object>)]
     pub input: Value,
-    /// The output's JSON schema.
-    #[schema(value_type = Object)]
+    /// The output's JSON schema (null for an operation answered 501).
+    #[schema(value_type = Option<Object>)]
     pub output: Value,
 }
 

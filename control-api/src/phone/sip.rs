@@ -312,7 +312,6 @@ pub async fn register_test(
     input: RegisterTest,
 ) -> Result<RegisterTested, ApiError> {
     check_enabled(element)?;
-    let line = line(state)?;
     let given = |v: Option<String>, field: &str| -> Result<Option<String>, ApiError> {
         match v.filter(|v| !v.is_empty()) {
             Some(v) if v.len() > 128 || v.chars().any(char::is_control) => Err(ApiError::invalid(
@@ -324,6 +323,7 @@ pub async fn register_test(
     };
     let user = given(input.sip_user, "sip_user")?;
     let pass = given(input.sip_pass, "sip_pass")?;
+    let line = line(state)?;
     let trunk = match (trunk_or_webrtc(state, element).await?, user, pass) {
         (Some(mut trunk), user, pass) => {
             if let Some(user) = user {
@@ -417,9 +417,10 @@ pub async fn dial(
 ) -> Result<SipDialed, ApiError> {
     check_enabled(element)?;
     let spec = spec_of(element)?;
-    let line = line(state)?;
+    // The input first: a bad request is 400 whether or not this server has a SIP leg.
     let to = E164::parse(&input.to)?;
     let timeout = super::message::ring_timeout(input.timeout_s)?;
+    let line = line(state)?;
     let number = super::calls::calling_number(&spec)?;
     super::calls::check_outbound(state, number.as_str()).await?;
     if agent_required && input.agent_id.is_none() && spec.telephony_agent.is_none() {
