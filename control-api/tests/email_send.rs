@@ -352,12 +352,22 @@ async fn implicit_tls_and_test_connection_send_nothing_and_report_bad_logins() {
             Some(&json!({"spec": wrong}).to_string()),
         )
         .await;
-    let tested = rig.get("test-connection").await;
+    // A refused login: connected, not authenticated, said in the answer.
+    let tested = ok(&rig.get("test-connection").await).clone();
     assert_eq!(
-        (tested.status, tested.code()),
-        (StatusCode::BAD_GATEWAY, "EMAIL_AUTH_FAILED"),
-        "{}",
-        tested.body
+        (
+            &tested["ok"],
+            &tested["connected"],
+            &tested["authenticated"],
+            &tested["smtp"]["error"]["code"]
+        ),
+        (
+            &json!(false),
+            &json!(true),
+            &json!(false),
+            &json!("EMAIL_AUTH_FAILED")
+        ),
+        "{tested}"
     );
     let failed = rig
         .post(
@@ -1269,12 +1279,18 @@ async fn an_unreachable_server_is_retried_and_a_tls_mismatch_fails() {
         (Some("queued"), Some("EMAIL_UNREACHABLE"), Some(1)),
         "{queued}"
     );
-    let tested = rig.get("test-connection").await;
+    // test-connection answers what it found: the server is not there.
+    let tested = ok(&rig.get("test-connection").await).clone();
     assert_eq!(
-        (tested.status, tested.code()),
-        (StatusCode::BAD_GATEWAY, "EMAIL_UNREACHABLE")
+        (
+            &tested["ok"],
+            &tested["connected"],
+            &tested["error"]["code"]
+        ),
+        (&json!(false), &json!(false), &json!("EMAIL_UNREACHABLE")),
+        "{tested}"
     );
-    assert_eq!(tested.body["error"]["retryable"], true);
+    assert_eq!(tested["error"]["retryable"], true);
 
     // Implicit TLS against the plain STARTTLS port: the handshake fails, for good.
     update(json!({"smtp_port": rig.submission.starttls_port, "smtp_security": "tls"})).await;
@@ -1285,4 +1301,136 @@ async fn an_unreachable_server_is_retried_and_a_tls_mismatch_fails() {
         "{failed}"
     );
     assert!(rig.submission.log_entries().is_empty());
+}
+
+/// The email document's Quick Start as written: the managed-mailbox spec (no address, no
+/// credentials), `POST test-connection`, then `send` with its `to, subject, body, html`.
+#[tokio::test]
+async fn quick_start_managed_mailbox_test_connection_and_send() {
+    use voxgate_control_api::email::PlatformMail;
+    use voxgate_control_api::email::account::{managed_password, managed_username};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = TestCerts::create(dir.path()).expect("certs");
+    let starttls_port = voxgate_testdata::mail::free_port();
+    let mut email = settings(&certs.ca_pem, 500);
+    email.platform = Some(PlatformMail {
+        domains: vec!["triform.wtf".to_owned()],
+        smtp: voxgate_mail::Endpoint {
+            host: "127.0.0.1".to_owned(),
+            port: starttls_port,
+            security: voxgate_mail::Security::StartTls,
+        },
+        imap: voxgate_mail::Endpoint {
+            host: "127.0.0.1".to_owned(),
+            port: 1,
+            security: voxgate_mail::Security::Tls,
+        },
+    });
+    let app = App::with_email(support::sqlite().await, email).await;
+    let circle = app
+        .state
+        .store()
+        .circle("a")
+        .await
+        .expect("store")
+        .expect("circle a");
+    let username = managed_username(&circle.id, "triform.wtf");
+    let password = managed_password(&app.state, &circle.id).expect("derived");
+    let submission = Submission::start_on(
+        dir.path(),
+        &certs,
+        &[(&username, &password)],
+        &dir.path().join("mail"),
+        starttls_port,
+    )
+    .expect("submission server");
+
+    // 1. The element, with the document's spec verbatim.
+    let spec = json!({
+        "stalwart_managed": true,
+        "from_address": "support@triform.wtf",
+        "from_name": "Acme Support"
+    });
+    let body = json!({"element_type": "email", "slug": "support", "spec": spec}).to_string();
+    let created = app
+        .admin(Method::POST, "/api/a/ops/create", "a", Some(&body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["spec"]["from_name"], "Acme Support");
+    assert_eq!(created.body["spec"]["address"], "support@triform.wtf");
+    // 2. POST test-connection: SMTP answers and takes the login; nothing is sent.
+    let tested = app
+        .admin(
+            Method::POST,
+            "/api/a/support/ops/test-connection",
+            "a",
+            None,
+        )
+        .await;
+    assert_eq!(tested.status, StatusCode::OK, "{}", tested.body);
+    assert_eq!(
+        tested.body["smtp"]["authenticated"], true,
+        "{}",
+        tested.body
+    );
+    // The platform's IMAP is down in this test: said, without failing the SMTP test.
+    assert_eq!(tested.body["imap"]["connected"], false, "{}", tested.body);
+    assert!(
+        submission.log_entries().is_empty(),
+        "test-connection sends nothing"
+    );
+    // 3. send, with the document's body.
+    let mail = json!({
+        "to": "test@example.com",
+        "subject": "Hello from Triform",
+        "body": "Test email",
+        "html": "<p>Test email</p>"
+    })
+    .to_string();
+    let sent = app
+        .admin(Method::POST, "/api/a/support/ops/send", "a", Some(&mail))
+        .await;
+    assert_eq!(ok(&sent)["status"], "sent", "{}", sent.body);
+    let delivered = submission.delivered("test@example.com");
+    assert_eq!(delivered.len(), 1);
+    let message = String::from_utf8_lossy(&delivered[0]);
+    assert!(
+        header(&message, "From")
+            .is_some_and(|f| f.contains("Acme Support") && f.contains("<support@triform.wtf>")),
+        "{message}"
+    );
+    assert_eq!(header(&message, "Subject"), Some("Hello from Triform"));
+    assert!(message.contains("multipart/alternative"), "{message}");
+
+    // The spec's sending defaults: default_subject, reply_to, and text only without HTML.
+    let update = json!({"spec": {"default_subject": "A note from Acme", "reply_to": "help@triform.wtf", "html_enabled": false}}).to_string();
+    let updated = app
+        .admin(
+            Method::PATCH,
+            "/api/a/support/ops/update",
+            "a",
+            Some(&update),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    let mail = json!({"to": "second@example.com", "body": "No subject given", "html": "<p>x</p>"})
+        .to_string();
+    let sent = app
+        .admin(Method::POST, "/api/a/support/ops/send", "a", Some(&mail))
+        .await;
+    assert_eq!(ok(&sent)["status"], "sent", "{}", sent.body);
+    let delivered = submission.delivered("second@example.com");
+    let message = String::from_utf8_lossy(&delivered[0]);
+    assert_eq!(
+        header(&message, "Subject"),
+        Some("A note from Acme"),
+        "{message}"
+    );
+    assert_eq!(
+        header(&message, "Reply-To"),
+        Some("help@triform.wtf"),
+        "{message}"
+    );
+    assert!(!message.contains("text/html"), "{message}");
 }

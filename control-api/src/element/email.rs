@@ -41,6 +41,8 @@ use syntax::{address, display_name, domain, list};
 
 /// Most entries of `accepted_addresses` and of `accepted_domains`.
 pub const MAX_ACCEPTED: usize = 100;
+/// The subject of a send that gives none, unless the spec sets `default_subject`.
+pub const DEFAULT_SUBJECT: &str = "Message from voxgate";
 /// A stored, valid email spec: every default filled in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,8 +50,25 @@ pub struct EmailSpec {
     /// The mailbox, `local@domain`; the domain lower-cased.
     #[schema(example = "desk@example.com")]
     pub address: String,
-    /// The name shown with `from_address`: 1-100 characters, no control characters.
-    pub display_name: Option<String>,
+    /// The name shown with `from_address`: 1-100 characters, no control characters
+    /// (`display_name` is our earlier name, still accepted). Default none.
+    pub from_name: Option<String>,
+    /// `Reply-To` of outgoing mail when a send names none.
+    pub reply_to: Option<String>,
+    /// Require TLS for SMTP submission. Default true; false with an `smtp_host` and no
+    /// `smtp_security` means plain SMTP (`smtp_security` `none`).
+    pub use_tls: bool,
+    /// The subject of a send that gives none. Default `Message from voxgate`.
+    pub default_subject: String,
+    /// Send HTML bodies (multipart/alternative with the text). Default true; false sends
+    /// the text part only.
+    pub html_enabled: bool,
+    /// Open and click tracking on every HTML send (pixel, rewritten links). Default false.
+    pub tracking_enabled: bool,
+    /// Delivery retries after the first attempt, 0-10. Default 3.
+    pub max_retries: u32,
+    /// The first retry's wait in ms, doubled after each failure, 500-60000. Default 2000.
+    pub retry_backoff_ms: u32,
     /// What a received mail does. Default `invoke`.
     pub mode: EmailMode,
     /// The platform mailbox: the deployment's own IMAP/SMTP server, with credentials
@@ -265,7 +284,15 @@ fn config_error(message: impl Into<String>) -> ApiError {
 /// A client's spec, field by field: present, of the right type, nothing unknown.
 struct Input {
     address: Option<String>,
+    from_name: Option<String>,
     display_name: Option<String>,
+    reply_to: Option<String>,
+    use_tls: Option<bool>,
+    default_subject: Option<String>,
+    html_enabled: Option<bool>,
+    tracking_enabled: Option<bool>,
+    max_retries: Option<i64>,
+    retry_backoff_ms: Option<i64>,
     mode: Option<EmailMode>,
     stalwart_managed: Option<bool>,
     send_policy: Option<SendPolicy>,
@@ -299,7 +326,15 @@ impl Input {
             smtp,
             imap,
             address: take(&mut fields, "address")?,
+            from_name: take(&mut fields, "from_name")?,
             display_name: take(&mut fields, "display_name")?,
+            reply_to: take(&mut fields, "reply_to")?,
+            use_tls: take(&mut fields, "use_tls")?,
+            default_subject: take(&mut fields, "default_subject")?,
+            html_enabled: take(&mut fields, "html_enabled")?,
+            tracking_enabled: take(&mut fields, "tracking_enabled")?,
+            max_retries: take(&mut fields, "max_retries")?,
+            retry_backoff_ms: take(&mut fields, "retry_backoff_ms")?,
             mode: take(&mut fields, "mode")?,
             stalwart_managed: take(&mut fields, "stalwart_managed")?,
             send_policy: take(&mut fields, "send_policy")?,
@@ -343,13 +378,64 @@ fn take<T: DeserializeOwned>(
 
 /// Validates `spec` into the filled [`EmailSpec`] and its warnings.
 fn fill(spec: &Value) -> Result<(EmailSpec, Vec<String>), ApiError> {
-    let input = Input::read(spec)?;
+    let mut input = Input::read(spec)?;
     let mut warnings = Vec::new();
-    let address = address("address", input.address.as_deref().unwrap_or(""))?;
+    // The document's Quick Start names only `from_address`: it is then the mailbox too.
+    let address = match (&input.address, &input.from_address) {
+        (Some(a), _) => address("address", a)?,
+        (None, Some(from)) => address("from_address", from)?,
+        (None, None) => address("address", "")?,
+    };
     let from_address = match &input.from_address {
         Some(from) => self::address("from_address", from)?,
         None => address.clone(),
     };
+    let use_tls = input.use_tls.unwrap_or(true);
+    if !use_tls && input.smtp.host.is_some() && input.smtp.security.is_none() {
+        input.smtp.security = Some(Security::None);
+    }
+    let from_name = match (input.from_name.take(), input.display_name.take()) {
+        (Some(name), legacy) => {
+            if legacy.is_some() {
+                warnings.push("display_name is ignored: from_name is set".to_owned());
+            }
+            Some(display_name(name)?)
+        }
+        (None, legacy) => legacy.map(display_name).transpose()?,
+    };
+    let reply_to = input
+        .reply_to
+        .as_deref()
+        .map(|r| self::address("reply_to", r))
+        .transpose()?;
+    let default_subject = match input.default_subject.take() {
+        Some(subject)
+            if subject.is_empty()
+                || subject.len() > 998
+                || subject.chars().any(char::is_control) =>
+        {
+            return Err(config_error(
+                "default_subject must be 1-998 bytes without control characters",
+            ));
+        }
+        Some(subject) => subject,
+        None => DEFAULT_SUBJECT.to_owned(),
+    };
+    let html_enabled = input.html_enabled.unwrap_or(true);
+    let tracking_enabled = input.tracking_enabled.unwrap_or(false);
+    if tracking_enabled && !html_enabled {
+        warnings.push(
+            "tracking_enabled has no effect with html_enabled false: the open-tracking pixel needs an HTML body"
+                .to_owned(),
+        );
+    }
+    let max_retries = ranged("max_retries", input.max_retries, 0..=10, 3)?;
+    let retry_backoff_ms = ranged(
+        "retry_backoff_ms",
+        input.retry_backoff_ms,
+        500..=60_000,
+        2000,
+    )?;
     let stalwart_managed = input.stalwart_managed.unwrap_or(false);
     let send_policy = send_policy(&input, &mut warnings);
     check_login(&input, stalwart_managed, &mut warnings)?;
@@ -363,7 +449,14 @@ fn fill(spec: &Value) -> Result<(EmailSpec, Vec<String>), ApiError> {
     }
     let spec = EmailSpec {
         address,
-        display_name: input.display_name.map(display_name).transpose()?,
+        from_name,
+        reply_to,
+        use_tls,
+        default_subject,
+        html_enabled,
+        tracking_enabled,
+        max_retries,
+        retry_backoff_ms,
         mode: input.mode.unwrap_or(EmailMode::Invoke),
         stalwart_managed,
         send_policy,
@@ -384,6 +477,27 @@ fn fill(spec: &Value) -> Result<(EmailSpec, Vec<String>), ApiError> {
         accepted_domains: list("accepted_domains", input.accepted_domains, domain)?,
     };
     Ok((spec, warnings))
+}
+
+fn ranged(
+    field: &str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<u32>,
+    default: u32,
+) -> Result<u32, ApiError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    u32::try_from(value)
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            config_error(format!(
+                "{field} must be between {} and {}, not {value}",
+                range.start(),
+                range.end()
+            ))
+        })
 }
 
 fn send_policy(input: &Input, warnings: &mut Vec<String>) -> SendPolicy {

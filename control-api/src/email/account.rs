@@ -103,7 +103,7 @@ pub async fn resolve(
     spec: &EmailSpec,
 ) -> Result<Account, ApiError> {
     let from = Address::parse("from_address", &spec.from_address)?;
-    let from_name = spec.display_name.clone();
+    let from_name = spec.from_name.clone();
     if spec.stalwart_managed {
         let platform = state.email().platform.as_ref().ok_or_else(|| {
             ApiError::invalid(

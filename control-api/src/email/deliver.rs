@@ -5,8 +5,9 @@
 //! `sending` first, so two workers never submit it twice. Then:
 //! - accepted -> `sent` (audited `sent`);
 //! - refused for now (4xx, timeouts, connection trouble) -> `queued` again with
-//!   `next_attempt_at` after an exponential backoff (audited `retrying`), until
-//!   [`MailRetry::max_attempts`](super::MailRetry) -> `failed`;
+//!   `next_attempt_at` after an exponential backoff from the element's `retry_backoff_ms`
+//!   (audited `retrying`), until its `max_retries` are spent (both within the deployment's
+//!   [`MailRetry`](super::MailRetry)) -> `failed`;
 //! - refused for good (5xx, a refused login) -> `failed` at once. A 5.1.x refusal of a
 //!   recipient is a hard bounce: the address is suppressed (audited `bounced` and
 //!   `suppressed`).
@@ -144,7 +145,7 @@ pub async fn dispatch(state: &AppState, message: EmailMessage) -> Result<EmailMe
             .await?;
         }
         Err(failure) => {
-            let retry = state.email().retry;
+            let retry = retry_of(state, &message).await;
             let again = failure.retryable && attempts < retry.max_attempts;
             let wait = retry.backoff(attempts);
             let outcome = Outcome {
@@ -172,6 +173,26 @@ pub async fn dispatch(state: &AppState, message: EmailMessage) -> Result<EmailMe
         }
     }
     reread(state, &message).await
+}
+
+/// The retry rule of `message`: its element's `max_retries` (attempts are one more) and
+/// `retry_backoff_ms`, within the deployment's (`email.retry`: its attempts and longest
+/// wait bound every element's).
+async fn retry_of(state: &AppState, message: &EmailMessage) -> super::MailRetry {
+    let deployment = state.email().retry;
+    let spec = match state.store().element_by_id(&message.element_id).await {
+        Ok(Some(element)) => crate::element::email::spec_of(&element).ok(),
+        _ => None,
+    };
+    match spec {
+        Some(spec) => super::MailRetry {
+            max_attempts: deployment.max_attempts.min(i64::from(spec.max_retries) + 1),
+            base: std::time::Duration::from_millis(u64::from(spec.retry_backoff_ms))
+                .min(deployment.max),
+            max: deployment.max,
+        },
+        None => deployment,
+    }
 }
 
 async fn reread(state: &AppState, message: &EmailMessage) -> Result<EmailMessage, ApiError> {

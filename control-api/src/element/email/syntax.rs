@@ -79,7 +79,7 @@ pub(super) fn display_name(name: String) -> Result<String, ApiError> {
         Ok(name)
     } else {
         Err(config_error(
-            "display_name must be 1-100 characters without control characters",
+            "from_name must be 1-100 characters without control characters",
         ))
     }
 }

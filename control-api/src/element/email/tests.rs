@@ -24,7 +24,10 @@ fn defaults_are_filled_in() {
     assert_eq!(
         v.spec,
         json!({
-            "address": "Desk@example.com", "display_name": null, "mode": "invoke",
+            "address": "Desk@example.com", "from_name": null, "reply_to": null,
+            "use_tls": true, "default_subject": "Message from voxgate", "html_enabled": true,
+            "tracking_enabled": false, "max_retries": 3, "retry_backoff_ms": 2000,
+            "mode": "invoke",
             "stalwart_managed": false, "send_policy": "auto", "credential_ref": null,
             "smtp_username": null, "smtp_password": null, "mailbox_backend": "none",
             "smtp_host": null, "smtp_port": null, "smtp_security": null,
@@ -228,8 +231,16 @@ fn validation_table() {
         (base(&json!({"mailbox_backend": "pop3"})), CONFIG),
         (base(&json!({"mailbox_backend": "imap"})), CONFIG),
         (base(&json!({"display_name": ""})), CONFIG),
-        (base(&json!({"display_name": "x".repeat(101)})), CONFIG),
-        (base(&json!({"display_name": "a\nb"})), CONFIG),
+        (base(&json!({"from_name": "x".repeat(101)})), CONFIG),
+        (base(&json!({"from_name": "a\nb"})), CONFIG),
+        (
+            base(&json!({"reply_to": "not an address"})),
+            "EMAIL_INVALID_ADDRESS",
+        ),
+        (base(&json!({"default_subject": ""})), CONFIG),
+        (base(&json!({"max_retries": 11})), CONFIG),
+        (base(&json!({"retry_backoff_ms": 499})), CONFIG),
+        (base(&json!({"use_tls": "yes"})), CONFIG),
         (base(&json!({"credential_ref": ""})), CONFIG),
         (base(&json!({"credential_ref": "x".repeat(65)})), CONFIG),
         (base(&json!({"smtp_username": "u"})), CONFIG),
@@ -407,4 +418,57 @@ fn wire_names_round_trip() {
     for security in [Security::Tls, Security::Starttls, Security::None] {
         assert_eq!(json!(security), security.as_str());
     }
+}
+
+#[test]
+fn the_documented_sending_properties() {
+    // No address: from_address is the mailbox (the document's Quick Start).
+    let v = validate(&json!({"stalwart_managed": true, "from_address": "support@Example.com", "from_name": "Acme Support"}))
+        .expect("valid");
+    assert_eq!(
+        (&v.spec["address"], &v.spec["from_name"]),
+        (&json!("support@example.com"), &json!("Acme Support"))
+    );
+    // display_name is the earlier name of from_name; from_name wins, with a warning.
+    let (spec, _) = filled(&base(&json!({"display_name": "Desk"})));
+    assert_eq!(spec.from_name.as_deref(), Some("Desk"));
+    let (spec, warnings) = filled(&base(&json!({"display_name": "Old", "from_name": "New"})));
+    assert_eq!(spec.from_name.as_deref(), Some("New"));
+    assert!(
+        warnings.iter().any(|w| w.contains("display_name")),
+        "{warnings:?}"
+    );
+    // use_tls false: plain SMTP where no smtp_security says otherwise.
+    let (spec, _) = filled(&base(
+        &json!({"smtp_host": "mx.example.com", "use_tls": false}),
+    ));
+    assert_eq!(
+        (spec.smtp_security, spec.smtp_port),
+        (Some(Security::None), Some(25))
+    );
+    let (spec, _) = filled(&base(
+        &json!({"smtp_host": "mx.example.com", "use_tls": false, "smtp_security": "tls"}),
+    ));
+    assert_eq!(spec.smtp_security, Some(Security::Tls));
+    // Tracking without HTML is accepted with the documented warning.
+    let (spec, warnings) = filled(&base(
+        &json!({"tracking_enabled": true, "html_enabled": false}),
+    ));
+    assert!(spec.tracking_enabled && !spec.html_enabled);
+    assert!(
+        warnings.iter().any(|w| w.contains("tracking_enabled")),
+        "{warnings:?}"
+    );
+    let (spec, _) = filled(&base(
+        &json!({"default_subject": "Hi", "max_retries": 0, "retry_backoff_ms": 60000, "reply_to": "Help@Example.com"}),
+    ));
+    assert_eq!(
+        (
+            spec.default_subject.as_str(),
+            spec.max_retries,
+            spec.retry_backoff_ms,
+            spec.reply_to.as_deref()
+        ),
+        ("Hi", 0, 60000, Some("Help@example.com"))
+    );
 }

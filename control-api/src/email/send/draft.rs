@@ -42,8 +42,8 @@ pub struct SendMail {
     /// Blind copies (envelope only).
     #[serde(default)]
     pub bcc: AddressList,
-    /// The subject.
-    pub subject: String,
+    /// The subject; default the spec's `default_subject`.
+    pub subject: Option<String>,
     /// The text body, documented as `body` (`text` is our earlier name, still accepted);
     /// `body` and/or `html` is required.
     #[serde(rename = "body", alias = "text")]
@@ -55,7 +55,7 @@ pub struct SendMail {
     pub attachments: Vec<AttachmentIn>,
     /// The `Message-ID` this answers: becomes `In-Reply-To` and `References`.
     pub in_reply_to: Option<String>,
-    /// `Reply-To`.
+    /// `Reply-To`; default the spec's `reply_to`.
     pub reply_to: Option<String>,
 }
 
@@ -126,7 +126,7 @@ pub(super) fn parse_send(body: SendMail) -> Result<Draft, ApiError> {
             cc: cc.iter().map(ToString::to_string).collect(),
             bcc: bcc.iter().map(ToString::to_string).collect(),
         },
-        subject: body.subject,
+        subject: body.subject.unwrap_or_default(),
         text: body.text,
         html: body.html,
         attachments: attachments(&body.attachments)?,

@@ -68,7 +68,21 @@ pub async fn send(
 ) -> Result<Value, ApiError> {
     let spec = crate::element::email::spec_of(element)?;
     check_enabled(element)?;
-    let draft = parse_send(body)?;
+    let body = SendMail {
+        subject: body.subject.or_else(|| Some(spec.default_subject.clone())),
+        reply_to: body.reply_to.or_else(|| spec.reply_to.clone()),
+        ..body
+    };
+    let mut draft = parse_send(body)?;
+    if !spec.html_enabled {
+        // The spec sends text only: an HTML-only message has nothing left to send.
+        if draft.text.is_none() {
+            return Err(draft::invalid_message(
+                "this element has html_enabled false: give a text body",
+            ));
+        }
+        draft.html = None;
+    }
     if kind == Kind::Tracked && draft.html.is_none() {
         // The open pixel and the click redirects live in HTML: tracking a text-only
         // message would promise opens and clicks that can never be counted.
@@ -242,7 +256,12 @@ async fn submit(
     } else {
         Some(deliver::count(state, element).await?)
     };
-    let message = match stored::store(state, element, &account, draft, kind, outbox).await {
+    // `send_tracked` always tracks; a plain send does when the spec's tracking_enabled
+    // is on and there is HTML to put the pixel in.
+    let tracked = kind == Kind::Tracked
+        || (kind == Kind::Send && spec.tracking_enabled && draft.html.is_some());
+    let message = match stored::store(state, element, &account, draft, kind, outbox, tracked).await
+    {
         Ok(message) => message,
         Err(e) => {
             if let Some(day) = counted {

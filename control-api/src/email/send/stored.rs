@@ -21,6 +21,7 @@ pub(super) async fn store(
     draft: Draft,
     kind: Kind,
     outbox: bool,
+    tracked: bool,
 ) -> Result<EmailMessage, ApiError> {
     let id = new_id("eml");
     let message_id = format!("{id}@{}", account.from.domain());
@@ -44,10 +45,10 @@ pub(super) async fn store(
     // One unsubscribe link per message: it can only say whom it unsubscribes when the
     // message has one recipient (a one-click POST carries no address).
     let single = draft.recipients.len() == 1;
-    let tokens = if kind == Kind::Reply || (!single && kind != Kind::Tracked) {
+    let tokens = if kind == Kind::Reply || (!single && !tracked) {
         Vec::new()
     } else {
-        let (tokens, unsubscribe) = track::prepare(state, &mut outgoing, kind == Kind::Tracked);
+        let (tokens, unsubscribe) = track::prepare(state, &mut outgoing, tracked);
         // RFC 8058 one-click needs HTTPS; a deployment on plain HTTP (development) sends
         // no List-Unsubscribe rather than a link mail clients must not POST to.
         outgoing.list_unsubscribe =
@@ -83,7 +84,7 @@ pub(super) async fn store(
         body_text: outgoing.text,
         body_html: outgoing.html,
         attachments: Value::Array(attachments),
-        tracked: kind == Kind::Tracked,
+        tracked,
         attempts: 0,
         next_attempt_at: None,
         error_code: None,
