@@ -219,12 +219,21 @@ async fn list_inbox_pages_newest_first_with_a_cursor() {
     assert!(newest["size"].as_u64().expect("size") > 100, "{newest}");
     assert!(newest["date"].as_str().expect("date").contains("2026"));
 
-    let second = rig.get("list-inbox", "limit=2&cursor=4").await;
+    // The documented page_token / next_page_token (the earlier cursor still works).
+    let token = first.body["next_page_token"].as_str().expect("a next page");
+    let second = rig
+        .get("list-inbox", &format!("limit=2&page_token={token}"))
+        .await;
     assert_eq!(uids_of(&second.body), [3, 2]);
     assert_eq!(second.body["next_cursor"], 2);
+    let by_cursor = rig.get("list-inbox", "limit=2&cursor=4").await;
+    assert_eq!(uids_of(&by_cursor.body), [3, 2]);
+    let garbage = rig.get("list-inbox", "page_token=garbage").await;
+    assert_eq!(garbage.code(), "INVALID_PAGE_TOKEN");
     let last = rig.get("list-inbox", "limit=2&cursor=2&folder=INBOX").await;
     assert_eq!(uids_of(&last.body), [1]);
     assert_eq!(last.body["next_cursor"], Value::Null);
+    assert_eq!(last.body["next_page_token"], Value::Null);
 
     // The default page holds all five; the STARTTLS element reads the same mailbox.
     assert_eq!(rig.uids("INBOX").await, [5, 4, 3, 2, 1]);
@@ -526,6 +535,23 @@ async fn flags_labels_folders_moves_and_deletes() {
         assert!(names.contains(&name), "{names:?}");
     }
     assert!(r.body["folders"][0]["attributes"].is_array());
+    // The document's folder objects.
+    let inbox = r.body["folders"]
+        .as_array()
+        .expect("folders")
+        .iter()
+        .find(|f| f["id"] == "INBOX")
+        .cloned()
+        .expect("INBOX");
+    assert_eq!(
+        (&inbox["name"], &inbox["role"], &inbox["parent_id"]),
+        (&json!("INBOX"), &json!("inbox"), &Value::Null),
+        "{inbox}"
+    );
+    assert!(
+        inbox["total_emails"].is_u64() && inbox["unread_emails"].is_u64(),
+        "{inbox}"
+    );
 
     // Move, then delete.
     let r = rig
@@ -545,12 +571,30 @@ async fn flags_labels_folders_moves_and_deletes() {
         .map(|m| m["subject"].as_str().expect("subject"))
         .collect();
     assert_eq!(subjects, ["subject-4", "subject-3"]);
+    let counts = |body: &Value| -> Vec<(String, u64, u64)> {
+        body["folders"]
+            .as_array()
+            .expect("folders")
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().expect("id").to_owned(),
+                    f["total_emails"].as_u64().expect("total"),
+                    f["unread_emails"].as_u64().expect("unread"),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![("INBOX".to_owned(), 2, 1), ("Archive".to_owned(), 2, 2)];
+    let r = rig.get("folder_counts", "folder_ids=INBOX,Archive").await;
+    assert_eq!(counts(&r.body), expected, "{}", r.body);
+    // The documented POST with folder_ids as a list; the earlier `folders` still works.
+    let r = rig
+        .post("folder_counts", json!({"folder_ids": ["INBOX", "Archive"]}))
+        .await;
+    assert_eq!(counts(&r.body), expected, "{}", r.body);
     let r = rig.get("folder_counts", "folders=INBOX,Archive").await;
-    assert_eq!(
-        r.body,
-        json!({"folders": [{"name": "INBOX", "messages": 2, "unseen": 1},
-                           {"name": "Archive", "messages": 2, "unseen": 2}]})
-    );
+    assert_eq!(counts(&r.body), expected, "{}", r.body);
 
     let r = rig.post("delete-message", json!({"uid": 1})).await;
     assert_eq!(
@@ -574,8 +618,9 @@ async fn flags_labels_folders_moves_and_deletes() {
     let r = rig.get("folder_counts", "").await;
     let all = r.body["folders"].as_array().expect("folders");
     assert_eq!(all.len(), 3, "{}", r.body);
-    assert!(all.contains(&json!({"name": "INBOX", "messages": 1, "unseen": 0})));
-    assert!(all.contains(&json!({"name": "Räkningar", "messages": 0, "unseen": 0})));
+    let all = counts(&r.body);
+    assert!(all.contains(&("INBOX".to_owned(), 1, 0)), "{all:?}");
+    assert!(all.contains(&("Räkningar".to_owned(), 0, 0)), "{all:?}");
 }
 
 #[tokio::test]

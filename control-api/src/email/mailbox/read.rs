@@ -36,8 +36,25 @@ pub struct InboxQuery {
     pub folder: Option<String>,
     /// 1-100, default 25.
     pub limit: Option<i64>,
-    /// A previous answer's `next_cursor`: only older messages (UIDs below it).
+    /// A previous answer's `next_page_token`: the next (older) page.
+    pub page_token: Option<String>,
+    /// Our earlier name: a previous answer's `next_cursor` (UIDs below it).
     pub cursor: Option<u32>,
+}
+
+/// The UID a `page_token` stands for (`INVALID_PAGE_TOKEN` otherwise): the token is the
+/// page's lower UID bound, as this API wrote it.
+fn page_uid(token: &str) -> Result<u32, ApiError> {
+    token
+        .strip_prefix("uid-")
+        .and_then(|uid| uid.parse::<u32>().ok())
+        .filter(|uid| *uid > 0)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                ErrorCode::InvalidPageToken,
+                "page_token is not one this API gave",
+            )
+        })
 }
 
 /// `get-message` query: `uid` (with `folder`) over IMAP, or `message_id` from the store.
@@ -72,8 +89,9 @@ pub async fn list_inbox(
 ) -> Result<Value, ApiError> {
     let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let limit = limit(query.limit)?;
-    let cursor = query
-        .cursor
+    let from_token = query.page_token.as_deref().map(page_uid).transpose()?;
+    let cursor = from_token
+        .or(query.cursor)
         .map(|c| Uids::one(ErrorCode::InvalidQuery, "cursor", c))
         .transpose()?;
     let mut session = connect(state, element).await?;
@@ -85,6 +103,7 @@ pub async fn list_inbox(
     Ok(json!({
         "folder": folder.as_str(),
         "messages": page.messages.iter().map(summary_view).collect::<Vec<_>>(),
+        "next_page_token": page.next_before_uid.map(|uid| format!("uid-{uid}")),
         "next_cursor": page.next_before_uid,
     }))
 }
