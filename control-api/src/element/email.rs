@@ -429,12 +429,10 @@ fn fill(spec: &Value) -> Result<(EmailSpec, Vec<String>), ApiError> {
                 .to_owned(),
         );
     }
-    let max_retries = ranged("max_retries", input.max_retries, 0..=10, 3)?;
-    let retry_backoff_ms = ranged(
-        "retry_backoff_ms",
+    let (max_retries, retry_backoff_ms) = super::retries(
+        input.max_retries,
         input.retry_backoff_ms,
-        500..=60_000,
-        2000,
+        ErrorCode::EmailInvalidConfig,
     )?;
     let stalwart_managed = input.stalwart_managed.unwrap_or(false);
     let send_policy = send_policy(&input, &mut warnings);
@@ -477,27 +475,6 @@ fn fill(spec: &Value) -> Result<(EmailSpec, Vec<String>), ApiError> {
         accepted_domains: list("accepted_domains", input.accepted_domains, domain)?,
     };
     Ok((spec, warnings))
-}
-
-fn ranged(
-    field: &str,
-    value: Option<i64>,
-    range: std::ops::RangeInclusive<u32>,
-    default: u32,
-) -> Result<u32, ApiError> {
-    let Some(value) = value else {
-        return Ok(default);
-    };
-    u32::try_from(value)
-        .ok()
-        .filter(|v| range.contains(v))
-        .ok_or_else(|| {
-            config_error(format!(
-                "{field} must be between {} and {}, not {value}",
-                range.start(),
-                range.end()
-            ))
-        })
 }
 
 fn send_policy(input: &Input, warnings: &mut Vec<String>) -> SendPolicy {

@@ -148,6 +148,38 @@ pub struct Validated {
     pub warnings: Vec<String>,
 }
 
+/// The documents' retry properties of phone-number and email alike: `max_retries` 0-10
+/// (default 3) and `retry_backoff_ms` 500-60000 (default 2000); `code` otherwise.
+pub(crate) fn retries(
+    max_retries: Option<i64>,
+    retry_backoff_ms: Option<i64>,
+    code: ErrorCode,
+) -> Result<(u32, u32), ApiError> {
+    let ranged =
+        |field: &str, value: Option<i64>, range: std::ops::RangeInclusive<u32>, default| {
+            let Some(value) = value else {
+                return Ok(default);
+            };
+            u32::try_from(value)
+                .ok()
+                .filter(|v| range.contains(v))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        code,
+                        format!(
+                            "{field} must be between {} and {}, not {value}",
+                            range.start(),
+                            range.end()
+                        ),
+                    )
+                })
+        };
+    Ok((
+        ranged("max_retries", max_retries, 0..=10, 3)?,
+        ranged("retry_backoff_ms", retry_backoff_ms, 500..=60_000, 2000)?,
+    ))
+}
+
 /// Checks a slug or circle name: 1-63 of `a-z`, `0-9` and `-`, starting with a letter or
 /// digit.
 pub fn check_name(field: &'static str, code: ErrorCode, name: &str) -> Result<(), ApiError> {

@@ -259,12 +259,10 @@ pub fn validate(spec: &Value) -> Result<Validated, ApiError> {
             .or(input.voice_enabled)
             .unwrap_or(defaults.voice),
     };
-    let max_retries = ranged("max_retries", input.max_retries, 0..=10, 3)?;
-    let retry_backoff_ms = ranged(
-        "retry_backoff_ms",
+    let (max_retries, retry_backoff_ms) = super::retries(
+        input.max_retries,
         input.retry_backoff_ms,
-        500..=60_000,
-        2_000,
+        ErrorCode::PhoneInvalidConfig,
     )?;
     let spec = PhoneSpec {
         phone_number,
@@ -461,27 +459,6 @@ fn url(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
         }
         other => Ok(other),
     }
-}
-
-fn ranged(
-    field: &str,
-    value: Option<i64>,
-    range: std::ops::RangeInclusive<u32>,
-    default: u32,
-) -> Result<u32, ApiError> {
-    let Some(value) = value else {
-        return Ok(default);
-    };
-    u32::try_from(value)
-        .ok()
-        .filter(|v| range.contains(v))
-        .ok_or_else(|| {
-            config_error(format!(
-                "{field} must be between {} and {}, not {value}",
-                range.start(),
-                range.end()
-            ))
-        })
 }
 
 #[cfg(test)]
