@@ -205,3 +205,39 @@ proptest! {
         WORLD.with(|w| check(w, &body))?;
     }
 }
+
+/// A NUL character (`%00`) in a query value is refused as `INVALID_QUERY` on both stores,
+/// where PostgreSQL alone would fail to look it up (schemathesis found `get-call` answering
+/// 500 `STORE_FAILED` for `call_id=%14%F3%AE%A9%B1%00%C2%B3D`).
+fn nul_queries_are_refused(postgres: bool) {
+    let world = world(postgres);
+    world.runtime.block_on(async {
+        let before = snapshot(&world.app).await;
+        for uri in [
+            "/api/a/desk/ops/get-call?call_id=%14%F3%AE%A9%B1%00%C2%B3D",
+            "/api/a/desk/ops/get-sms?message_id=s%001",
+            "/api/a/desk/ops/list-sms?page_token=%00",
+            "/api/a/desk/ops/list-calls?direction=all&page_token=a%00",
+            "/api/v1/calls?agent_id=%00",
+        ] {
+            let r = world.app.admin(Method::GET, uri, "a", None).await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (400, "INVALID_QUERY"),
+                "{uri}: {}",
+                r.body
+            );
+        }
+        assert_eq!(before, snapshot(&world.app).await);
+    });
+}
+
+#[test]
+fn nul_in_queries_is_invalid_query_on_sqlite() {
+    nul_queries_are_refused(false);
+}
+
+#[test]
+fn nul_in_queries_is_invalid_query_on_postgres() {
+    nul_queries_are_refused(true);
+}

@@ -59,12 +59,23 @@ impl Form {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &pair[..0]),
             };
-            let (k, v) = (decode(k)?, decode(v)?);
+            let (k, mut v) = (decode(k)?, decode(v)?);
             let limit = if k == "message" {
                 MAX_MESSAGE
             } else {
                 MAX_VALUE
             };
+            // No store keeps NUL in text (PostgreSQL refuses it). An SMS with one is still
+            // the sender's message, kept with U+FFFD in its place; anywhere else it is garbage.
+            if v.contains('\0') {
+                if k != "message" {
+                    return Err(WebhookError::Invalid {
+                        field: "value",
+                        reason: "holds a NUL character",
+                    });
+                }
+                v = v.replace('\0', "\u{fffd}");
+            }
             if v.len() > limit {
                 return Err(WebhookError::Invalid {
                     field: "value",
@@ -366,6 +377,16 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_in_a_message_is_kept_as_a_replacement_character() {
+        let body = b"direction=incoming&id=s1&from=%2B46706861004&to=%2B46706861020&message=a%00b";
+        let sms = InboundSms::parse(body).expect("parse");
+        assert_eq!(sms.message, "a\u{fffd}b");
+        assert!(
+            InboundSms::parse(b"id=s%001&from=%2B46706861004&to=%2B46706861020&message=x").is_err()
+        );
+    }
+
+    #[test]
     fn delivery_reports_parse_with_and_without_a_time() {
         let r = DeliveryReport::parse(b"id=s1&status=delivered&delivered=2017-03-14T09%3A52%3A10Z")
             .expect("parse");
@@ -436,8 +457,8 @@ mod tests {
             (
                 b"id=s1&from=%00&to=%2B46700000001",
                 WebhookError::Invalid {
-                    field: "from",
-                    reason: "not a number or sender ID",
+                    field: "value",
+                    reason: "holds a NUL character",
                 },
             ),
             (b"\xff\xfe=1", WebhookError::NotAForm),

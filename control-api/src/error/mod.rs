@@ -245,6 +245,17 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        // PostgreSQL's 22021 (character_not_in_repertoire): text with a NUL character got
+        // past the doors' checks (`routes::refuse_nul_in_*`); it is the request's fault,
+        // and nothing was stored.
+        if let sqlx::Error::Database(d) = &e
+            && d.code().as_deref() == Some("22021")
+        {
+            return Self::invalid(
+                ErrorCode::InvalidBody,
+                "text may not contain a NUL character (\\u0000, %00)",
+            );
+        }
         Self::Store(e.to_string())
     }
 }

@@ -18,7 +18,7 @@ use super::{CircleCx, ElementCx, Op, RawInput, Run, circle_ops, element_ops, not
 use crate::auth::Caller;
 use crate::element::ElementType;
 use crate::error::{ApiError, ErrorCode};
-use crate::routes::Path;
+use crate::routes::{Path, refuse_nul_in_json, refuse_nul_in_query};
 use crate::state::AppState;
 
 /// The largest request body of an operation (email attachments may be 20 MiB, a third more
@@ -151,6 +151,7 @@ async fn run<C>(
 /// body otherwise (an empty body is `{}`).
 pub(crate) fn parse_input<I: DeserializeOwned>(raw: &RawInput) -> Result<I, ApiError> {
     if matches!(raw.method, Method::GET | Method::DELETE | Method::HEAD) {
+        refuse_nul_in_query(&raw.query, ErrorCode::InvalidQuery)?;
         serde_urlencoded::from_str(&raw.query)
             .map_err(|e| ApiError::invalid(ErrorCode::InvalidQuery, format!("query: {e}")))
     } else {
@@ -159,6 +160,7 @@ pub(crate) fn parse_input<I: DeserializeOwned>(raw: &RawInput) -> Result<I, ApiE
         } else {
             &raw.body
         };
+        refuse_nul_in_json(body, ErrorCode::InvalidBody)?;
         serde_json::from_slice(body)
             .map_err(|e| ApiError::invalid(ErrorCode::InvalidBody, format!("body: {e}")))
     }

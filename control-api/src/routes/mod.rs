@@ -125,6 +125,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        refuse_nul_in_query(
+            parts.uri.query().unwrap_or_default(),
+            ErrorCode::InvalidQuery,
+        )?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Self(value))
@@ -159,6 +163,46 @@ fn has_encoded_control(path: &str) -> bool {
     path.as_bytes().windows(3).any(|w| {
         w[0] == b'%' && (matches!(w[1], b'0' | b'1') || (w[1] == b'7' && w[2] | 0x20 == b'f'))
     })
+}
+
+/// Refuses a query string whose values decode to a NUL character (`%00`) with `code`.
+/// PostgreSQL cannot store NUL in text at all, so no id, name or text may hold one, on
+/// either store: one rule at the door instead of a storage failure deep inside.
+pub(crate) fn refuse_nul_in_query(query: &str, code: ErrorCode) -> Result<(), ApiError> {
+    if query.contains("%00") {
+        Err(nul_refused(code))
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses a JSON body with a NUL character (`\u0000`) in any string or key with `code`;
+/// text that is not JSON passes, for the body's parser to refuse in its own words. The
+/// scan is a substring search; only a body that has the escape is parsed twice.
+pub(crate) fn refuse_nul_in_json(body: &[u8], code: ErrorCode) -> Result<(), ApiError> {
+    const ESCAPE: &[u8] = b"\\u0000";
+    if !body.windows(ESCAPE.len()).any(|w| w == ESCAPE) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) if holds_nul(&value) => Err(nul_refused(code)),
+        _ => Ok(()),
+    }
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .any(|(key, v)| key.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+fn nul_refused(code: ErrorCode) -> ApiError {
+    ApiError::invalid(code, "text may not contain a NUL character (\\u0000, %00)")
 }
 
 /// Checks a free-text or id field from a body or query: at most `max` characters and no
@@ -227,5 +271,36 @@ mod tests {
             Err("INVALID_BODY")
         );
         assert!(plain_text(ErrorCode::InvalidBody, "name", "toolong", 3).is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_queries_and_json() {
+        let code = |r: Result<(), ApiError>| r.map_err(|e| e.code());
+        assert_eq!(
+            code(refuse_nul_in_query(
+                "call_id=%14%F3%00%C2",
+                ErrorCode::InvalidQuery
+            )),
+            Err("INVALID_QUERY")
+        );
+        assert!(refuse_nul_in_query("call_id=a%2500b&x=%20", ErrorCode::InvalidQuery).is_ok());
+        for bad in [
+            r#"{"to":"+46\u0000"}"#,
+            r#"{"a":{"b":["x","\u0000"]}}"#,
+            r#"{"k\u0000":1}"#,
+        ] {
+            assert_eq!(
+                code(refuse_nul_in_json(bad.as_bytes(), ErrorCode::InvalidBody)),
+                Err("INVALID_BODY"),
+                "{bad}"
+            );
+        }
+        // The escaped backslash followed by "u0000" is six plain characters.
+        for ok in [r#"{"to":"\\u0000"}"#, r#"{"to":"+46"}"#, "not json \\u0000"] {
+            assert!(
+                refuse_nul_in_json(ok.as_bytes(), ErrorCode::InvalidBody).is_ok(),
+                "{ok}"
+            );
+        }
     }
 }
