@@ -1,7 +1,8 @@
 //! Composing outgoing mail: an [`Outgoing`] made into RFC 5322 bytes ([`Composed`]) with
 //! `lettre`'s builder.
 //!
-//! [`compose`] is pure: no IO, no clock other than the `Date` header lettre stamps.
+//! [`compose`] is pure: no IO, no clock other than the `Date` header lettre stamps (and
+//! the DKIM signature's `t=`).
 //! Text and HTML together become `multipart/alternative` (text first, RFC 2046 §5.1.4);
 //! attachments wrap that in `multipart/mixed`; `in_reply_to` and `references` become
 //! `In-Reply-To` and `References` (RFC 5322 §3.6.4); `list_unsubscribe` becomes
@@ -18,6 +19,7 @@ use lettre::address::{Address, Envelope};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue, InReplyTo, References};
 use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
 
+use crate::dkim::DkimKey;
 use crate::{MailError, MailResult};
 
 /// A file attached to a message.
@@ -71,6 +73,8 @@ pub struct Outgoing {
     pub references: Vec<String>,
     /// `List-Unsubscribe`.
     pub list_unsubscribe: Option<ListUnsubscribe>,
+    /// The sending domain's key: the message is DKIM-signed with it when given.
+    pub dkim: Option<DkimKey>,
 }
 
 /// A composed message, ready to submit.
@@ -149,11 +153,22 @@ pub fn compose(message: &Outgoing) -> MailResult<Composed> {
         Body::Multi(part) => builder.multipart(part),
     }
     .map_err(|e| MailError::InvalidMessage(e.to_string()))?;
+    let raw = match &message.dkim {
+        Some(key) => key.sign(&built.formatted(), unix_now())?,
+        None => built.formatted(),
+    };
     Ok(Composed {
-        raw: built.formatted(),
+        raw,
         envelope_from: envelope.from().map(ToString::to_string).unwrap_or_default(),
         envelope_to: envelope.to().iter().map(ToString::to_string).collect(),
     })
+}
+
+/// Seconds since 1970 for the signature's `t=`, like the `Date` header lettre stamps.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The top-level body: one part, or a multipart.
@@ -348,6 +363,68 @@ mod tests {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn signed_messages_verify_with_an_independent_verifier_and_tampering_breaks_them() {
+        let pair = crate::dkim::generate().expect("key");
+        let record = (
+            crate::dkim::record_name("voxgate.test"),
+            crate::dkim::record_value(&pair.public_key),
+        );
+        let signed = |m: Outgoing| {
+            compose(&Outgoing {
+                dkim: Some(DkimKey::new("voxgate.test", &pair.private_pem).expect("key")),
+                ..m
+            })
+            .expect("compose")
+        };
+        let rich = Outgoing {
+            subject: "Räksmörgås — a subject long enough that the header is folded over two lines or more".into(),
+            html: Some("<p>Hello <b>Ann</b></p>".into()),
+            cc: vec!["bo@example.com".into()],
+            reply_to: Some("desk@voxgate.test".into()),
+            in_reply_to: Some("prev@example.com".into()),
+            references: vec!["first@example.com".into(), "prev@example.com".into()],
+            attachments: vec![Attachment {
+                filename: "notes.txt".into(),
+                content_type: "text/plain".into(),
+                data: b"line one  \r\nline two\t\r\n\r\n".to_vec(),
+            }],
+            list_unsubscribe: Some(ListUnsubscribe {
+                url: "https://voxgate.test/u/abc".into(),
+                mailto: None,
+            }),
+            ..message()
+        };
+        for composed in [signed(message()), signed(rich)] {
+            let (headers, _) = parse(&composed);
+            let signature = header(&headers, "DKIM-Signature").expect("signed");
+            assert!(
+                signature.contains("d=voxgate.test") && signature.contains("s=voxgate"),
+                "{signature}"
+            );
+            let verdict =
+                voxgate_testdata::mail::dkim::verify(&composed.raw, std::slice::from_ref(&record))
+                    .expect("dkimpy");
+            assert_eq!(
+                verdict,
+                Ok(()),
+                "{}",
+                String::from_utf8_lossy(&composed.raw)
+            );
+            let tampered = String::from_utf8(composed.raw.clone())
+                .expect("utf-8")
+                .replacen("Hello Ann", "Hello Bob", 1);
+            let verdict = voxgate_testdata::mail::dkim::verify(
+                tampered.as_bytes(),
+                std::slice::from_ref(&record),
+            )
+            .expect("dkimpy");
+            assert!(verdict.is_err(), "a changed body still verified");
+        }
+        let unsigned = compose(&message()).expect("compose");
+        assert!(header(&parse(&unsigned).0, "DKIM-Signature").is_none());
     }
 
     #[test]

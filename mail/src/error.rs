@@ -80,6 +80,9 @@ pub enum MailError {
         /// Why.
         reason: String,
     },
+    /// A DKIM key could not be made, encoded or loaded.
+    #[error("DKIM: {0}")]
+    Dkim(String),
     /// Socket IO failed mid-conversation.
     #[error("IO: {0}")]
     Io(#[from] std::io::Error),

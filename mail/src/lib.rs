@@ -4,7 +4,8 @@
 //!
 //! - [`compose`]: an [`compose::Outgoing`] message (text and HTML as
 //!   multipart/alternative, attachments, threading and `List-Unsubscribe` headers) made into
-//!   RFC 5322 bytes with `lettre`'s builder.
+//!   RFC 5322 bytes with `lettre`'s builder, signed with the sending domain's key when it
+//!   has one ([`dkim`]).
 //! - [`submit`]: SMTP submission (RFC 6409) with AUTH, STARTTLS or implicit TLS, through
 //!   `lettre`; failures are classified (authentication, permanent, transient, connect).
 //! - [`listener`]: voxgate's own inbound SMTP server (RFC 5321 receiver): a sans-IO
@@ -24,6 +25,7 @@
 mod error;
 
 pub mod compose;
+pub mod dkim;
 pub mod dns;
 pub mod imap;
 pub mod inbound;

@@ -8,6 +8,7 @@
 //! [`crate::TestdataError::MissingProgram`].
 
 pub mod certs;
+pub mod dkim;
 pub mod dnsmasq;
 pub mod dovecot;
 pub mod submission;
