@@ -115,20 +115,37 @@ async fn domains_are_added_once_per_circle_with_their_records() {
             "voxgate-verification=vgv_".len() + 20,
             "{token}"
         );
+        let dkim = r.body["records"][2]["value"]
+            .as_str()
+            .expect("the DKIM record")
+            .to_owned();
+        assert!(dkim.starts_with("v=DKIM1; k=rsa; p="), "{dkim}");
         assert_eq!(
             r.body,
-            json!({"domain": "example.com", "verified": false, "created": true, "records": [
+            json!({"domain": "example.com", "verified": false, "added": true,
+                   "already_exists": false, "created": true, "records": [
                 {"type": "TXT", "name": "_voxgate-verification.example.com", "value": token,
                  "purpose": "verification", "required": true},
                 {"type": "TXT", "name": "example.com", "value": "v=spf1 include:mail.voxgate.test ~all",
                  "purpose": "spf", "required": false},
+                {"type": "TXT", "name": "voxgate._domainkey.example.com", "value": dkim,
+                 "purpose": "dkim", "required": false},
+                {"type": "TXT", "name": "_dmarc.example.com", "value": "v=DMARC1; p=none",
+                 "purpose": "dmarc", "required": false},
             ]})
         );
 
-        // Again: the same token, not created.
+        // Again: the same token and key, not added (the documented added / already_exists).
         let again = admin(&app, "a", "add_domain", json!({"domain": "example.com"})).await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-        assert_eq!(again.body["created"], false);
+        assert_eq!(
+            (
+                &again.body["added"],
+                &again.body["already_exists"],
+                &again.body["created"]
+            ),
+            (&json!(false), &json!(true), &json!(false))
+        );
         assert_eq!(again.body["records"], r.body["records"]);
 
         let other = admin(&app, "b", "add_domain", json!({"domain": "EXAMPLE.com"})).await;
@@ -163,15 +180,18 @@ async fn domains_are_added_once_per_circle_with_their_records() {
 }
 
 #[tokio::test]
-async fn without_a_platform_only_the_verification_record_is_asked_for() {
+async fn without_a_platform_no_spf_record_is_asked_for() {
     for db in support::both().await {
         let mut app = app(db).await;
         configure(&mut app, None, None);
         let r = admin(&app, "a", "add_domain", json!({"domain": "example.com"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let records = r.body["records"].as_array().expect("records");
-        assert_eq!(records.len(), 1, "{}", r.body);
-        assert_eq!(records[0]["purpose"], "verification");
+        let purposes: Vec<&str> = records
+            .iter()
+            .filter_map(|r| r["purpose"].as_str())
+            .collect();
+        assert_eq!(purposes, ["verification", "dkim", "dmarc"], "{}", r.body);
         let r = admin(&app, "a", "bootstrap_managed_domain", json!({})).await;
         expect(&r, StatusCode::BAD_REQUEST, "EMAIL_NOT_CONFIGURED");
         app.db.finish().await;
@@ -360,7 +380,7 @@ async fn domains_are_listed_removed_and_bootstrapped() {
         assert!(bootstrapped["created_at"].is_string());
         assert_eq!(domains[1]["managed"], false);
         assert_eq!(domains[1]["verified_at"], Value::Null);
-        assert_eq!(domains[1]["records"].as_array().map(Vec::len), Some(2));
+        assert_eq!(domains[1]["records"].as_array().map(Vec::len), Some(4));
 
         let r = admin(
             &app,

@@ -931,6 +931,8 @@ fn domain(circle_id: &str, name: &str, managed: bool) -> DomainRecord {
         managed,
         verified_at: managed.then_some(1_000),
         created_at: 1_000,
+        dkim_key: None,
+        dkim_public: None,
     }
 }
 
@@ -985,6 +987,21 @@ async fn domains_are_unique_across_circles() {
             .expect("verify");
         let got = email.domain("mail.example.com").await.expect("get");
         assert_eq!(got.and_then(|d| d.verified_at), Some(9_000));
+
+        // One DKIM key per domain: the first one set stays.
+        let first = email.set_domain_dkim(&mine.id, &[1, 0, 255], "pub1").await;
+        assert!(first.expect("set"), "{}", db.name);
+        let second = email.set_domain_dkim(&mine.id, &[2], "pub2").await;
+        assert!(!second.expect("kept"));
+        let got = email
+            .domain("mail.example.com")
+            .await
+            .expect("get")
+            .expect("there");
+        assert_eq!(
+            (got.dkim_key.as_deref(), got.dkim_public.as_deref()),
+            (Some(&[1u8, 0, 255][..]), Some("pub1"))
+        );
 
         assert!(
             !email

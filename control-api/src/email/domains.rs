@@ -13,6 +13,16 @@
 //! |------|----------------------------------|-----------------------------------------------|----------------|--------------------------|
 //! | TXT  | `_voxgate-verification.<domain>` | `voxgate-verification=<token>`                | `verification` | always (`required`)      |
 //! | TXT  | `<domain>`                       | `v=spf1 include:<first platform domain> ~all` | `spf`          | a platform mailbox exists |
+//! | TXT  | `voxgate._domainkey.<domain>`    | `v=DKIM1; k=rsa; p=<public key>`              | `dkim`         | the domain has a key     |
+//! | TXT  | `_dmarc.<domain>`                | `v=DMARC1; p=none`                            | `dmarc`        | always                   |
+//!
+//! DKIM: adding a domain makes it a 2048-bit RSA key ([`voxgate_mail::dkim`]); the private
+//! key is sealed with `secrets.key` (bound to the domain's id) and never leaves the store
+//! except to sign. Mail whose `From` is on a verified domain of the circle is signed with
+//! it, whichever server submits it. A deployment without `secrets.key` adds domains
+//! without keys (and says so in the log); adding the domain again once the key is there
+//! makes one. The DMARC record is a starter (`p=none`: report, do not reject) for a domain
+//! that has none; owners tighten it once reports show their mail aligns.
 //!
 //! The verification record sits on its own name so that it never mixes with the domain's
 //! other TXT records (SPF allows one `v=spf1` record per name, RFC 7208 §3.2). The SPF
@@ -36,6 +46,7 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use voxgate_mail::dkim::{self, DkimKey};
 use voxgate_mail::dns::TxtResolver;
 
 use super::PlatformMail;
@@ -44,6 +55,7 @@ use super::audit::{self, Subject};
 use crate::e164::clip;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{new_id, now_ms, rfc3339};
+use crate::secrets::Secret;
 use crate::state::AppState;
 use crate::store::{DomainRecord, Element};
 
@@ -123,7 +135,72 @@ pub fn records(platform: Option<&PlatformMail>, record: &DomainRecord) -> Vec<Va
             "required": false,
         }));
     }
+    if let Some(public) = &record.dkim_public {
+        out.push(json!({
+            "type": "TXT",
+            "name": dkim::record_name(&record.domain),
+            "value": dkim::record_value(public),
+            "purpose": "dkim",
+            "required": false,
+        }));
+    }
+    out.push(json!({
+        "type": "TXT",
+        "name": format!("_dmarc.{}", record.domain),
+        "value": DMARC_STARTER,
+        "purpose": "dmarc",
+        "required": false,
+    }));
     out
+}
+
+/// The DMARC record suggested to a domain that has none: monitor only.
+pub const DMARC_STARTER: &str = "v=DMARC1; p=none";
+
+/// A new DKIM key for the domain record `id`: the sealed private key and the public key.
+/// `None` (logged) without `secrets.key`: the key could not be kept encrypted.
+async fn new_dkim_key(state: &AppState, id: &str) -> Result<Option<(Vec<u8>, String)>, ApiError> {
+    let Ok(sealer) = state.sealer() else {
+        tracing::warn!(domain_id = %id, "no secrets.key: the domain gets no DKIM key");
+        return Ok(None);
+    };
+    let pair = tokio::task::spawn_blocking(dkim::generate)
+        .await
+        .map_err(|e| ApiError::Store(format!("DKIM key generation: {e}")))?
+        .map_err(|e| ApiError::Store(e.to_string()))?;
+    let sealed = sealer.seal(id, &Secret::new(pair.private_pem))?;
+    Ok(Some((sealed, pair.public_key)))
+}
+
+/// The key to sign mail from `domain` with: the circle's verified domain's, if it has one.
+///
+/// # Errors
+///
+/// The store's; 503 `SECRETS_UNAVAILABLE` if the sealed key does not open.
+pub async fn signing_key(
+    state: &AppState,
+    circle_id: &str,
+    domain: &str,
+) -> Result<Option<DkimKey>, ApiError> {
+    let Some(record) = state
+        .store()
+        .email()
+        .domain(&domain.to_ascii_lowercase())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (Some(sealed), true, true) = (
+        record.dkim_key.as_deref(),
+        record.circle_id == circle_id,
+        record.verified_at.is_some(),
+    ) else {
+        return Ok(None);
+    };
+    let pem = state.sealer()?.open(&record.id, sealed)?;
+    DkimKey::new(&record.domain, pem.expose())
+        .map(Some)
+        .map_err(|e| ApiError::Store(format!("the DKIM key of {}: {e}", record.domain)))
 }
 
 /// A domain as `list_domains` shows it.
@@ -179,32 +256,57 @@ pub async fn add(
             ),
         ));
     }
+    let id = new_id("dom");
+    let key = match state.store().email().domain(&domain).await? {
+        // Known already: no key to make (unless it has none, below).
+        Some(_) => None,
+        None => new_dkim_key(state, &id).await?,
+    };
+    let (dkim_key, dkim_public) = key.unzip();
     let fresh = DomainRecord {
-        id: new_id("dom"),
+        id,
         circle_id: element.circle_id.clone(),
         domain: domain.clone(),
         token: new_id("vgv"),
         managed: false,
         verified_at: None,
         created_at: now_ms(),
+        dkim_key,
+        dkim_public,
     };
     // Insert first and read back on conflict: two concurrent adds end with one token.
     let created = state.store().email().insert_domain(&fresh).await?;
-    let record = if created {
+    let mut record = if created {
         fresh
     } else {
-        let stored = state.store().email().domain(&domain).await?;
-        stored.ok_or_else(|| ApiError::Store(format!("domain {domain} vanished")))?
+        stored(state, &domain).await?
     };
     if record.circle_id != element.circle_id {
         return Err(owned_by_other());
+    }
+    if record.dkim_public.is_none()
+        && let Some((sealed, public)) = new_dkim_key(state, &record.id).await?
+    {
+        state
+            .store()
+            .email()
+            .set_domain_dkim(&record.id, &sealed, &public)
+            .await?;
+        record = stored(state, &domain).await?;
     }
     Ok(json!({
         "domain": record.domain,
         "verified": record.verified_at.is_some(),
         "records": records(platform, &record),
+        "added": created,
+        "already_exists": !created,
         "created": created,
     }))
+}
+
+async fn stored(state: &AppState, domain: &str) -> Result<DomainRecord, ApiError> {
+    let stored = state.store().email().domain(domain).await?;
+    stored.ok_or_else(|| ApiError::Store(format!("domain {domain} vanished")))
 }
 
 /// The resolver verification asks: `email.dns_server`, else the system's.
@@ -352,6 +454,8 @@ pub async fn bootstrap(
         managed: true,
         verified_at: Some(now),
         created_at: now,
+        dkim_key: None,
+        dkim_public: None,
     };
     let created = state.store().email().insert_domain(&fresh).await?;
     if created {

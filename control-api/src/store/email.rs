@@ -198,6 +198,11 @@ pub struct DomainRecord {
     pub verified_at: Option<Millis>,
     /// When added.
     pub created_at: Millis,
+    /// The DKIM private key, sealed ([`Sealer`](crate::secrets::Sealer)) for this record's
+    /// id; `None` for managed domains and domains added before keys were made.
+    pub dkim_key: Option<Vec<u8>>,
+    /// The DKIM public key (base64 DER), published at `voxgate._domainkey.<domain>`.
+    pub dkim_public: Option<String>,
 }
 
 /// An extra receiving address of an element.
@@ -333,6 +338,9 @@ pub trait EmailStore: Send + Sync + std::fmt::Debug + 'static {
     async fn domains(&self, circle_id: &str) -> StoreResult<Vec<DomainRecord>>;
     /// Marks a domain verified.
     async fn set_domain_verified(&self, id: &str, now: Millis) -> StoreResult<()>;
+    /// Gives a domain that has no DKIM key this one; false (the stored key kept) if it has
+    /// one already, so two concurrent callers end with one key.
+    async fn set_domain_dkim(&self, id: &str, sealed: &[u8], public: &str) -> StoreResult<bool>;
     /// Removes a circle's domain; false if it had none such.
     async fn delete_domain(&self, circle_id: &str, domain: &str) -> StoreResult<bool>;
     /// Adds a receiving address; false if the address exists (any element's).

@@ -1,4 +1,5 @@
-//! Composing and storing an outgoing message, with its tracking tokens.
+//! Composing (DKIM-signed when the sender's domain has a key) and storing an outgoing
+//! message, with its tracking tokens.
 
 use serde_json::{Value, json};
 use voxgate_mail::compose::{ListUnsubscribe, Outgoing, compose};
@@ -6,6 +7,7 @@ use voxgate_mail::compose::{ListUnsubscribe, Outgoing, compose};
 use super::Kind;
 use super::draft::{Draft, invalid_message};
 use crate::email::account::Account;
+use crate::email::domains::signing_key;
 use crate::email::track;
 use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
@@ -41,6 +43,8 @@ pub(super) async fn store(
         in_reply_to: draft.in_reply_to.clone(),
         references: draft.references.clone(),
         list_unsubscribe: None,
+        // Signed when From is on a verified domain of the circle (email::domains).
+        dkim: signing_key(state, &element.circle_id, account.from.domain()).await?,
     };
     // One unsubscribe link per message: it can only say whom it unsubscribes when the
     // message has one recipient (a one-click POST carries no address).

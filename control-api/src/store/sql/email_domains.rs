@@ -9,7 +9,8 @@ use super::flag;
 use crate::ids::Millis;
 use crate::store::{AddressRecord, DomainRecord, Element, StoreResult, Tracking};
 
-const DOMAIN_COLUMNS: &str = "id, circle_id, domain, token, managed, verified_at, created_at";
+const DOMAIN_COLUMNS: &str =
+    "id, circle_id, domain, token, managed, verified_at, created_at, dkim_key, dkim_public";
 const ADDRESS_COLUMNS: &str = "address, circle_id, element_id, created_at";
 
 fn domain(row: &AnyRow) -> StoreResult<DomainRecord> {
@@ -21,6 +22,8 @@ fn domain(row: &AnyRow) -> StoreResult<DomainRecord> {
         managed: row.try_get::<i64, _>("managed")? != 0,
         verified_at: row.try_get("verified_at")?,
         created_at: row.try_get("created_at")?,
+        dkim_key: row.try_get("dkim_key")?,
+        dkim_public: row.try_get("dkim_public")?,
     })
 }
 
@@ -86,7 +89,7 @@ pub(super) async fn hit_tracking(
 /// Adds `d`; false (and the stored one kept) if any circle has the domain.
 pub(super) async fn insert_domain(pool: &AnyPool, d: &DomainRecord) -> StoreResult<bool> {
     let inserted = sqlx::query(&format!(
-        "INSERT INTO email_domains ({DOMAIN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO email_domains ({DOMAIN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (domain) DO NOTHING"
     ))
     .bind(&d.id)
@@ -96,6 +99,8 @@ pub(super) async fn insert_domain(pool: &AnyPool, d: &DomainRecord) -> StoreResu
     .bind(flag(d.managed))
     .bind(d.verified_at)
     .bind(d.created_at)
+    .bind(d.dkim_key.clone())
+    .bind(d.dkim_public.clone())
     .execute(pool)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -132,6 +137,24 @@ pub(super) async fn set_domain_verified(pool: &AnyPool, id: &str, now: Millis) -
         .execute(pool)
         .await?;
     Ok(())
+}
+
+pub(super) async fn set_domain_dkim(
+    pool: &AnyPool,
+    id: &str,
+    sealed: &[u8],
+    public: &str,
+) -> StoreResult<bool> {
+    let set = sqlx::query(
+        "UPDATE email_domains SET dkim_key = $2, dkim_public = $3 \
+         WHERE id = $1 AND dkim_public IS NULL",
+    )
+    .bind(id)
+    .bind(sealed.to_vec())
+    .bind(public)
+    .execute(pool)
+    .await?;
+    Ok(set.rows_affected() == 1)
 }
 
 pub(super) async fn delete_domain(

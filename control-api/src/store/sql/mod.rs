@@ -656,6 +656,9 @@ impl EmailStore for SqlStore {
     async fn set_domain_verified(&self, id: &str, now: Millis) -> StoreResult<()> {
         email_domains::set_domain_verified(&self.pool, id, now).await
     }
+    async fn set_domain_dkim(&self, id: &str, sealed: &[u8], public: &str) -> StoreResult<bool> {
+        email_domains::set_domain_dkim(&self.pool, id, sealed, public).await
+    }
     async fn delete_domain(&self, circle_id: &str, domain: &str) -> StoreResult<bool> {
         email_domains::delete_domain(&self.pool, circle_id, domain).await
     }
