@@ -892,6 +892,19 @@ async fn refusals_fail_or_retry_and_hard_bounces_suppress() {
         "{deferred}"
     );
     assert!(deferred["next_attempt_at"].is_string());
+    // A server that says the sender is too fast: retried like any deferral, but named.
+    let slowed = ok(&rig
+        .post(
+            "send",
+            json!({"to": "slow-me@x.test", "subject": "s", "text": "t"}),
+        )
+        .await)
+    .clone();
+    assert_eq!(
+        (slowed["status"].as_str(), slowed["error_code"].as_str()),
+        (Some("queued"), Some("EMAIL_RATE_LIMITED")),
+        "{slowed}"
+    );
     let state = rig.app.state.clone();
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(voxgate_control_api::email::deliver::run(
@@ -901,11 +914,14 @@ async fn refusals_fail_or_retry_and_hard_bounces_suppress() {
         },
     ));
     let id = deferred["message_id"].as_str().expect("id").to_owned();
+    let slow_id = slowed["message_id"].as_str().expect("id").to_owned();
     eventually("the retries to give up", || async {
         let page = rig.get("list-messages?status=failed").await;
-        page.body["messages"]
-            .as_array()
-            .is_some_and(|m| m.iter().any(|m| m["message_id"] == id.as_str()))
+        page.body["messages"].as_array().is_some_and(|m| {
+            [&id, &slow_id]
+                .iter()
+                .all(|id| m.iter().any(|m| m["message_id"] == id.as_str()))
+        })
     })
     .await;
     let page = ok(&rig.get("list-messages?status=failed").await).clone();
@@ -920,10 +936,20 @@ async fn refusals_fail_or_retry_and_hard_bounces_suppress() {
         (failed["attempts"].as_i64(), failed["error_code"].as_str()),
         (Some(3), Some("EMAIL_DEFERRED"))
     );
+    let slow = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["message_id"] == slow_id.as_str())
+        .expect("the rate-limited one");
+    assert_eq!(
+        (slow["attempts"].as_i64(), slow["error_code"].as_str()),
+        (Some(3), Some("EMAIL_RATE_LIMITED"))
+    );
     let events = rig.events().await;
     assert_eq!(
         events.iter().filter(|e| *e == "retrying").count(),
-        2,
+        4,
         "{events:?}"
     );
     assert!(events.contains(&"bounced".to_owned()), "{events:?}");
@@ -1547,4 +1573,13 @@ async fn mail_from_a_verified_domain_is_dkim_signed_and_verifies() {
     let verdict =
         voxgate_testdata::mail::dkim::verify(signed[0].as_bytes(), &[wrong]).expect("dkimpy");
     assert!(verdict.is_err(), "verified with another key");
+
+    // Each of the three submissions was timed (the document's email_send_latency_ms).
+    let mut metrics = String::new();
+    rig.app.state.events().render(&mut metrics);
+    assert!(
+        metrics.contains("email_send_latency_ms_count 3\n")
+            && metrics.contains("email_send_latency_ms_bucket{le=\"+Inf\"} 3\n"),
+        "{metrics}"
+    );
 }

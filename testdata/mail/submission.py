@@ -10,6 +10,7 @@ Both require AUTH before MAIL (530 otherwise) and check logins against --users, 
 Recipients steer the outcome, so tests can provoke each class of failure:
   reject-*@...  550 5.1.1 at RCPT (permanent)
   defer-*@...   451 4.3.0 at RCPT (transient)
+  slow-*@...    450 4.7.28 at RCPT (transient: the sender is rate limited, as Gmail says it)
   anything else is accepted.
 
 An accepted message is delivered, as received, into the Maildir
@@ -105,6 +106,8 @@ class Handler:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if local.startswith("defer-"):
             return "451 4.3.0 Try again later"
+        if local.startswith("slow-"):
+            return "450 4.7.28 Our system has detected an unusual rate of mail, rate limited"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

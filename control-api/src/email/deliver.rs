@@ -228,6 +228,9 @@ impl Failure {
                     recipient_dead.then(|| reply.clone()),
                 )
             }
+            MailError::Transient { reply, .. } if is_rate_limit(reply) => {
+                (ErrorCode::EmailRateLimited, None)
+            }
             MailError::Transient { .. } => (ErrorCode::EmailDeferred, None),
             MailError::Timeout { .. } => (ErrorCode::EmailTimeout, None),
             MailError::Tls { .. } | MailError::TlsConfig(_) => (ErrorCode::EmailTlsFailed, None),
@@ -241,6 +244,25 @@ impl Failure {
             bounce,
         }
     }
+}
+
+/// Whether a 4xx reply says the sender is sending too fast (RFC 3463 gives no code of
+/// its own for it): Gmail's `4.7.28`, or the words servers use (Postfix's and Exim's
+/// "rate limit", Microsoft's "too many", "throttled", "slow down").
+fn is_rate_limit(reply: &str) -> bool {
+    let lower = reply.to_ascii_lowercase();
+    lower.split_whitespace().next() == Some("4.7.28")
+        || [
+            "rate limit",
+            "ratelimit",
+            "rate-limit",
+            "too many",
+            "too fast",
+            "throttl",
+            "slow down",
+        ]
+        .iter()
+        .any(|words| lower.contains(words))
 }
 
 /// One SMTP submission of the stored bytes.
@@ -286,10 +308,10 @@ async fn submit(state: &AppState, message: &EmailMessage) -> Result<String, Fail
         envelope_from: message.sender.clone(),
         envelope_to: message.recipients.all().cloned().collect(),
     };
-    submitter
-        .send(&composed)
-        .await
-        .map(|accepted| format!("{} {}", accepted.code, accepted.reply))
+    let started = std::time::Instant::now();
+    let sent = submitter.send(&composed).await;
+    state.events().observe_send_latency(started.elapsed());
+    sent.map(|accepted| format!("{} {}", accepted.code, accepted.reply))
         .map_err(|e| Failure::of(&e))
 }
 
@@ -389,4 +411,36 @@ pub fn view(message: &EmailMessage) -> Value {
         "created_at": rfc3339(message.created_at),
         "sent_at": message.sent_at.map(rfc3339),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_replies_are_told_from_other_deferrals() {
+        for limited in [
+            "4.7.28 Our system has detected an unusual rate of mail, rate limited",
+            "4.7.0 Too many messages from this sender",
+            "Sender is throttled, try later",
+            "4.2.1 slow down",
+        ] {
+            assert!(is_rate_limit(limited), "{limited}");
+        }
+        for other in [
+            "4.3.0 Try again later",
+            "4.7.1 Greylisted",
+            "4.2.2 Mailbox full",
+        ] {
+            assert!(!is_rate_limit(other), "{other}");
+        }
+        let failure = Failure::of(&MailError::Transient {
+            code: 450,
+            reply: "4.7.28 rate limited".into(),
+        });
+        assert_eq!(
+            (failure.code, failure.retryable),
+            (ErrorCode::EmailRateLimited, true)
+        );
+    }
 }

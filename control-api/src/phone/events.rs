@@ -55,11 +55,19 @@ const NAMES: [&str; 27] = [
     "email.message",
 ];
 
+/// The upper bounds (ms) of `email_send_latency_ms`'s buckets: one SMTP submission, from
+/// connecting to the server's answer to the message; the last is `+Inf`.
+const SEND_LATENCY_BUCKETS_MS: [u64; 10] =
+    [25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+
 /// The event channel and counters.
 #[derive(Debug)]
 pub struct PhoneEvents {
     sender: broadcast::Sender<PhoneEvent>,
     counts: [AtomicU64; NAMES.len()],
+    /// `email_send_latency_ms`: per bucket (not cumulative; `+Inf` last), sum, count.
+    send_latency: [AtomicU64; SEND_LATENCY_BUCKETS_MS.len() + 1],
+    send_latency_sum_ms: AtomicU64,
 }
 
 impl Default for PhoneEvents {
@@ -67,6 +75,8 @@ impl Default for PhoneEvents {
         Self {
             sender: broadcast::channel(CAPACITY).0,
             counts: Default::default(),
+            send_latency: Default::default(),
+            send_latency_sum_ms: AtomicU64::new(0),
         }
     }
 }
@@ -90,6 +100,17 @@ impl PhoneEvents {
         }
     }
 
+    /// Records how long one SMTP submission took (`email_send_latency_ms`).
+    pub fn observe_send_latency(&self, took: std::time::Duration) {
+        let ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        let bucket = SEND_LATENCY_BUCKETS_MS
+            .iter()
+            .position(|&le| ms <= le)
+            .unwrap_or(SEND_LATENCY_BUCKETS_MS.len());
+        self.send_latency[bucket].fetch_add(1, Ordering::Relaxed);
+        self.send_latency_sum_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
     /// A new subscriber.
     pub fn subscribe(&self) -> broadcast::Receiver<PhoneEvent> {
         self.sender.subscribe()
@@ -103,6 +124,25 @@ impl PhoneEvents {
             let _ = writeln!(out, "# TYPE {metric} counter");
             let _ = writeln!(out, "{metric} {}", count.load(Ordering::Relaxed));
         }
+        let _ = writeln!(out, "# TYPE email_send_latency_ms histogram");
+        let mut cumulative = 0;
+        for (i, count) in self.send_latency.iter().enumerate() {
+            cumulative += count.load(Ordering::Relaxed);
+            match SEND_LATENCY_BUCKETS_MS.get(i) {
+                Some(le) => writeln!(
+                    out,
+                    "email_send_latency_ms_bucket{{le=\"{le}\"}} {cumulative}"
+                ),
+                None => writeln!(
+                    out,
+                    "email_send_latency_ms_bucket{{le=\"+Inf\"}} {cumulative}"
+                ),
+            }
+            .ok();
+        }
+        let sum = self.send_latency_sum_ms.load(Ordering::Relaxed);
+        let _ = writeln!(out, "email_send_latency_ms_sum {sum}");
+        let _ = writeln!(out, "email_send_latency_ms_count {cumulative}");
     }
 }
 
@@ -154,6 +194,21 @@ mod tests {
             "email_received_count 0\n",
         ] {
             assert!(text.contains(metric), "{metric} in {text}");
+        }
+        events.observe_send_latency(std::time::Duration::from_millis(40));
+        events.observe_send_latency(std::time::Duration::from_millis(40_000));
+        let mut text = String::new();
+        events.render(&mut text);
+        for line in [
+            "# TYPE email_send_latency_ms histogram\n",
+            "email_send_latency_ms_bucket{le=\"25\"} 0\n",
+            "email_send_latency_ms_bucket{le=\"50\"} 1\n",
+            "email_send_latency_ms_bucket{le=\"30000\"} 1\n",
+            "email_send_latency_ms_bucket{le=\"+Inf\"} 2\n",
+            "email_send_latency_ms_sum 40040\n",
+            "email_send_latency_ms_count 2\n",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
         }
         let first = rx.try_recv().expect("event");
         assert_eq!(
