@@ -214,7 +214,12 @@ async fn list_inbox_pages_newest_first_with_a_cursor() {
     assert_eq!(newest["subject"], "subject-5");
     assert_eq!(newest["from"], "alice@example.com");
     assert_eq!(newest["to"], json!([USER]));
-    assert_eq!(newest["message_id"], "m5@example.com");
+    assert_eq!(newest["rfc_message_id"], "m5@example.com");
+    // The document's message_id: the IMAP UID, which get-message takes back.
+    assert_eq!(
+        (&newest["message_id"], &newest["id"]),
+        (&json!("5"), &json!("5"))
+    );
     assert_eq!(newest["seen"], false);
     assert!(newest["size"].as_u64().expect("size") > 100, "{newest}");
     assert!(newest["date"].as_str().expect("date").contains("2026"));
@@ -271,7 +276,8 @@ async fn get_message_reads_without_marking_read_and_gives_attachments() {
     assert_eq!(m["to"], json!([USER]));
     assert_eq!(m["cc"], json!(["team@example.org"]));
     assert_eq!(m["subject"], "report attached");
-    assert_eq!(m["message_id"], "m2@example.com");
+    assert_eq!(m["rfc_message_id"], "m2@example.com");
+    assert_eq!(m["message_id"], "2");
     assert_eq!(m["in_reply_to"], "m1@example.com");
     assert!(
         m["text"]
@@ -283,7 +289,7 @@ async fn get_message_reads_without_marking_read_and_gives_attachments() {
     assert_eq!(m["problems"], json!([]));
     assert_eq!(
         m["attachments"],
-        json!([{"index": 0, "filename": "numbers.bin",
+        json!([{"part_id": "0", "index": 0, "filename": "numbers.bin",
                 "content_type": "application/octet-stream", "size": 1000}])
     );
 
@@ -508,14 +514,14 @@ async fn flags_labels_folders_moves_and_deletes() {
     let r = rig.post("create_folder", json!({"name": "Archive"})).await;
     assert_eq!(
         r.body,
-        json!({"name": "Archive", "created": true}),
+        json!({"id": "Archive", "name": "Archive", "parent_id": null, "created": true}),
         "{}",
         r.body
     );
     let r = rig.post("create_folder", json!({"name": "Archive"})).await;
     assert_eq!(
         r.body,
-        json!({"name": "Archive", "created": false}),
+        json!({"id": "Archive", "name": "Archive", "parent_id": null, "created": false}),
         "{}",
         r.body
     );
@@ -979,4 +985,128 @@ async fn every_error_code() {
         );
     }
     assert_eq!(rig.counts("INBOX").await, (2, 2));
+}
+
+/// The mailbox operations with the email document's own input names, each answer's ids fed
+/// to the next call: list-inbox's `message_id` to get-message, its attachment's `part_id`
+/// to get-attachment (`data_base64`), then `mark-read`, `apply_label`, `create_folder` with
+/// `parent_id`, `move_to_folder` with `folder_id`, `batch_apply` with `items` and
+/// `delete-message`, all by `message_id`.
+#[tokio::test]
+async fn the_documented_names_work_end_to_end() {
+    let rig = Rig::new().await;
+    rig.seed(&[
+        plain(1, "alice@example.com", "hello there", "first body"),
+        with_attachment(2),
+        plain(3, "carl@example.com", "third", "third body"),
+    ])
+    .await;
+    let page = rig.get("list-inbox", "limit=10").await;
+    let ids: Vec<String> = page.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["message_id"].as_str().expect("message_id").to_owned())
+        .collect();
+    assert_eq!(ids, ["3", "2", "1"], "{}", page.body);
+
+    let m = rig
+        .get("get-message", &format!("message_id={}", ids[1]))
+        .await;
+    assert_eq!(
+        (m.status, &m.body["subject"]),
+        (StatusCode::OK, &json!("report attached")),
+        "{}",
+        m.body
+    );
+    let part = m.body["attachments"][0]["part_id"]
+        .as_str()
+        .expect("part_id")
+        .to_owned();
+    let a = rig
+        .get(
+            "get-attachment",
+            &format!("message_id={}&part_id={part}", ids[1]),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(a.body["data_base64"].as_str().expect("data_base64"))
+        .expect("base64");
+    assert_eq!(
+        (data.len() as u64, data),
+        (a.body["size"].as_u64().expect("size"), attachment())
+    );
+
+    let r = rig.post("mark-read", json!({"message_id": ids[2]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(rig.flags(1).await.contains(&"\\Seen".to_owned()));
+    let r = rig
+        .post("apply_label", json!({"message_id": 2, "label": "todo"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(rig.flags(2).await.contains(&"todo".to_owned()));
+
+    let clients = rig.post("create_folder", json!({"name": "Clients"})).await;
+    let parent = clients.body["id"].as_str().expect("id").to_owned();
+    let acme = rig
+        .post(
+            "create_folder",
+            json!({"name": "Acme", "parent_id": parent}),
+        )
+        .await;
+    assert_eq!(acme.status, StatusCode::OK, "{}", acme.body);
+    let acme_id = acme.body["id"].as_str().expect("id").to_owned();
+    assert!(
+        acme_id.starts_with("Clients") && acme_id.ends_with("Acme") && acme_id.len() == 12,
+        "{acme_id}"
+    );
+    assert_eq!(acme.body["parent_id"], "Clients");
+    let missing = rig
+        .post(
+            "create_folder",
+            json!({"name": "X", "parent_id": "Nowhere"}),
+        )
+        .await;
+    assert_eq!(missing.code(), "EMAIL_FOLDER_NOT_FOUND", "{}", missing.body);
+
+    let r = rig
+        .post(
+            "move_to_folder",
+            json!({"message_id": ids[0], "folder_id": acme_id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(rig.uids(&acme_id).await.len(), 1);
+    let two = rig
+        .post(
+            "move_to_folder",
+            json!({"message_id": ids[1], "folder_ids": [acme_id, "Clients"]}),
+        )
+        .await;
+    assert_eq!(two.code(), "EMAIL_INVALID_FOLDER", "{}", two.body);
+
+    let r = rig
+        .post(
+            "batch_apply",
+            json!({"items": [{"message_id": ids[1], "seen": true, "folder_id": "Clients"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(rig.uids("INBOX").await, [1]);
+    assert_eq!(rig.counts("Clients").await, (0, 1), "moved, and read");
+    let none = rig
+        .post("batch_apply", json!({"items": [{"message_id": ids[2]}]}))
+        .await;
+    assert_eq!(none.code(), "INVALID_BODY", "{}", none.body);
+
+    let r = rig
+        .post("delete-message", json!({"message_id": ids[2]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(rig.uids("INBOX").await, [] as [u64; 0]);
+    let r = rig
+        .post("delete-message", json!({"message_id": "eml_x"}))
+        .await;
+    assert_eq!(r.code(), "INVALID_BODY", "{}", r.body);
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use voxgate_mail::imap::{FlagChange, ImapSession};
 
-use super::change::SEEN;
-use super::{FolderName, Label, Uids, connect, finish, imap_error};
+use super::change::{SEEN, move_target};
+use super::{FolderName, Label, MessageId, Uids, connect, finish, imap_error, named_uids};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
@@ -19,22 +19,35 @@ use crate::store::Element;
 /// Actions one batch may hold.
 const MAX_ACTIONS: usize = 50;
 
-/// `batch_apply` body.
+/// `batch_apply` body: the document's `items` (each a message and its mutations) or our
+/// `actions` (each an action over UIDs); one of the two.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchApply {
-    /// 1-50 actions.
-    pub actions: Vec<BatchAction>,
+    /// 1-50 items: `message_id` with `seen`, `folder_id` (or one `folder_ids`), or both.
+    pub items: Option<Vec<BatchAction>>,
+    /// 1-50 actions (our earlier form).
+    pub actions: Option<Vec<BatchAction>>,
 }
 
-/// One action of a batch.
+/// One item or action of a batch. The document's form names the message
+/// (`message_id`) and its mutations (`seen`: mark read or unread; `folder_id` or one
+/// `folder_ids`: move); ours names an `action` over `uids`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchAction {
+    /// The message: its IMAP UID in `folder`.
+    pub message_id: Option<MessageId>,
+    /// `true` marks it read, `false` unread.
+    pub seen: Option<bool>,
+    /// Move it to this folder (`id` from list_folders).
+    pub folder_id: Option<String>,
+    /// The multi-folder form; over IMAP it must name one folder.
+    pub folder_ids: Option<Vec<String>>,
     /// `mark_read`, `mark_unread`, `apply_label`, `remove_label`, `move` or `delete`.
-    pub action: ActionKind,
+    pub action: Option<ActionKind>,
     /// UIDs in `folder`, 1-1000.
-    pub uids: Vec<u32>,
+    pub uids: Option<Vec<u32>>,
     /// The folder; default `INBOX`.
     pub folder: Option<String>,
     /// The label of `apply_label` and `remove_label`.
@@ -119,24 +132,36 @@ pub async fn batch_apply(
 
 /// The batch checked and grouped, in running order; 400 for the first bad action.
 fn plan(body: &BatchApply) -> Result<Vec<Group>, ApiError> {
-    if body.actions.is_empty() || body.actions.len() > MAX_ACTIONS {
+    let (list, entries) = match (&body.items, &body.actions) {
+        (Some(items), None) => ("items", items),
+        (None, Some(actions)) => ("actions", actions),
+        _ => {
+            return Err(ApiError::invalid(
+                ErrorCode::InvalidBody,
+                "give items (or actions)",
+            ));
+        }
+    };
+    if entries.is_empty() || entries.len() > MAX_ACTIONS {
         return Err(ApiError::invalid(
             ErrorCode::InvalidBody,
             format!(
-                "actions must hold 1 to {MAX_ACTIONS} actions, not {}",
-                body.actions.len()
+                "{list} must hold 1 to {MAX_ACTIONS} entries, not {}",
+                entries.len()
             ),
         ));
     }
     let mut groups: Vec<Group> = Vec::new();
-    for (i, action) in body.actions.iter().enumerate() {
-        let group = check(i, action)?;
-        let same = groups.iter_mut().find(|g| {
-            g.kind == group.kind && g.folder == group.folder && g.argument == group.argument
-        });
-        match same {
-            Some(same) => same.uids.extend(&group.uids),
-            None => groups.push(group),
+    for (i, entry) in entries.iter().enumerate() {
+        let field = |name: &str| format!("{list}[{i}].{name}");
+        for group in expand(entry, &field)? {
+            let same = groups.iter_mut().find(|g| {
+                g.kind == group.kind && g.folder == group.folder && g.argument == group.argument
+            });
+            match same {
+                Some(same) => same.uids.extend(&group.uids),
+                None => groups.push(group),
+            }
         }
     }
     // Stable: groups of one stage keep the order they were first named in.
@@ -144,12 +169,83 @@ fn plan(body: &BatchApply) -> Result<Vec<Group>, ApiError> {
     Ok(groups)
 }
 
+/// One entry as the groups it asks for: its `action`, or the document's mutations
+/// (`seen`, then a move).
+fn expand(entry: &BatchAction, field: &dyn Fn(&str) -> String) -> Result<Vec<Group>, ApiError> {
+    let uids = named_uids(
+        ErrorCode::InvalidBody,
+        entry.message_id.as_ref(),
+        entry.uids.as_deref(),
+        None,
+    )
+    .map_err(|e| {
+        ApiError::invalid(
+            ErrorCode::InvalidBody,
+            format!("{}: {e}", field("message_id")),
+        )
+    })?;
+    let folder = FolderName::parse(&field("folder"), entry.folder.as_deref())?;
+    let target = move_target(
+        &field("folder_id"),
+        entry.folder_id.as_deref(),
+        entry.folder_ids.as_deref(),
+        entry.target.as_deref(),
+    )?;
+    if let Some(kind) = entry.action {
+        if entry.seen.is_some() {
+            return Err(ApiError::invalid(
+                ErrorCode::InvalidBody,
+                format!("{} does not take seen ({})", field("action"), kind.as_str()),
+            ));
+        }
+        return check(field, kind, uids, folder, entry.label.as_deref(), target).map(|g| vec![g]);
+    }
+    if entry.label.is_some() {
+        return Err(ApiError::invalid(
+            ErrorCode::InvalidBody,
+            format!("{}: a label needs an action (apply_label)", field("label")),
+        ));
+    }
+    let mut out = Vec::new();
+    if let Some(seen) = entry.seen {
+        let kind = if seen {
+            ActionKind::MarkRead
+        } else {
+            ActionKind::MarkUnread
+        };
+        out.push(check(
+            field,
+            kind,
+            uids.clone(),
+            folder.clone(),
+            None,
+            None,
+        )?);
+    }
+    if target.is_some() {
+        out.push(check(field, ActionKind::Move, uids, folder, None, target)?);
+    }
+    if out.is_empty() {
+        return Err(ApiError::invalid(
+            ErrorCode::InvalidBody,
+            format!(
+                "{}: give at least one mutation: seen, folder_id or folder_ids",
+                field("message_id")
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// One action, checked, as a group of its own.
-fn check(i: usize, action: &BatchAction) -> Result<Group, ApiError> {
-    let field = |name: &str| format!("actions[{i}].{name}");
-    let uids = Uids::parse(ErrorCode::InvalidBody, &field("uids"), &action.uids)?;
-    let folder = FolderName::parse(&field("folder"), action.folder.as_deref())?;
-    let kind = action.action;
+fn check(
+    field: &dyn Fn(&str) -> String,
+    kind: ActionKind,
+    uids: Uids,
+    folder: FolderName,
+    label: Option<&str>,
+    target: Option<FolderName>,
+) -> Result<Group, ApiError> {
     let unexpected = |name: &str| {
         ApiError::invalid(
             ErrorCode::InvalidBody,
@@ -168,18 +264,17 @@ fn check(i: usize, action: &BatchAction) -> Result<Group, ApiError> {
     };
     let argument = match kind {
         ActionKind::ApplyLabel | ActionKind::RemoveLabel => {
-            if action.target.is_some() {
+            if target.is_some() {
                 return Err(unexpected("target"));
             }
-            let label = action.label.as_deref().ok_or_else(|| required("label"))?;
+            let label = label.ok_or_else(|| required("label"))?;
             Argument::Label(Label::parse(label)?)
         }
         ActionKind::Move => {
-            if action.label.is_some() {
+            if label.is_some() {
                 return Err(unexpected("label"));
             }
-            let target = action.target.as_deref().ok_or_else(|| required("target"))?;
-            let target = FolderName::parse(&field("target"), Some(target))?;
+            let target = target.ok_or_else(|| required("target"))?;
             if target == folder {
                 return Err(ApiError::invalid(
                     ErrorCode::EmailInvalidFolder,
@@ -189,10 +284,10 @@ fn check(i: usize, action: &BatchAction) -> Result<Group, ApiError> {
             Argument::Target(target)
         }
         ActionKind::MarkRead | ActionKind::MarkUnread | ActionKind::Delete => {
-            if action.label.is_some() {
+            if label.is_some() {
                 return Err(unexpected("label"));
             }
-            if action.target.is_some() {
+            if target.is_some() {
                 return Err(unexpected("target"));
             }
             Argument::None

@@ -105,6 +105,55 @@ impl Label {
     }
 }
 
+/// A message as the interface document names it: `message_id`, which "is the IMAP UID on
+/// the IMAP backend" (a number, or its digits in a string, as list-inbox answers it).
+/// Other text is a stored message's id (`eml_...`) where an operation reads those.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum MessageId {
+    /// The UID.
+    Uid(u32),
+    /// The UID's digits, or a stored message's id.
+    Text(String),
+}
+
+impl MessageId {
+    /// The UID it names, if it is one.
+    pub fn uid(&self) -> Option<u32> {
+        match self {
+            Self::Uid(uid) => Some(*uid),
+            Self::Text(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                text.parse().ok()
+            }
+            Self::Text(_) => None,
+        }
+    }
+}
+
+/// The UIDs a change names, by exactly one of the document's `message_id` or our `uids`
+/// (or `uid`); `code` otherwise.
+pub(super) fn named_uids(
+    code: ErrorCode,
+    message_id: Option<&MessageId>,
+    uids: Option<&[u32]>,
+    uid: Option<u32>,
+) -> Result<Uids, ApiError> {
+    match (message_id, uids, uid) {
+        (Some(id), None, None) => {
+            let uid = id.uid().ok_or_else(|| {
+                ApiError::invalid(code, "message_id is the message's IMAP UID (list-inbox)")
+            })?;
+            Uids::parse(code, "message_id", &[uid])
+        }
+        (None, Some(uids), None) => Uids::parse(code, "uids", uids),
+        (None, None, Some(uid)) => Uids::parse(code, "uid", &[uid]),
+        _ => Err(ApiError::invalid(
+            code,
+            "name the message with message_id (or uids)",
+        )),
+    }
+}
+
 /// Message UIDs as checked: 1 to [`MAX_UIDS`] of them, each 1..=u32::MAX, without
 /// repeats (first occurrence kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,8 +245,10 @@ fn imap_error(e: &MailError) -> ApiError {
 /// The JSON of a message summary.
 fn summary_view(summary: &Summary) -> Value {
     json!({
+        "id": summary.uid.to_string(),
+        "message_id": summary.uid.to_string(),
         "uid": summary.uid,
-        "message_id": summary.message_id,
+        "rfc_message_id": summary.message_id,
         "from": summary.from,
         "to": summary.to,
         "subject": summary.subject,

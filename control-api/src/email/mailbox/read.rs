@@ -10,7 +10,9 @@ use voxgate_mail::MailError;
 use voxgate_mail::imap::Fetched;
 use voxgate_mail::inbound::{self, Limits};
 
-use super::{FolderName, Uids, connect, finish, imap_error, is_seen, summary_view};
+use super::{
+    FolderName, MessageId, Uids, connect, finish, imap_error, is_seen, named_uids, summary_view,
+};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
@@ -57,26 +59,32 @@ fn page_uid(token: &str) -> Result<u32, ApiError> {
         })
 }
 
-/// `get-message` query: `uid` (with `folder`) over IMAP, or `message_id` from the store.
+/// `get-message` query: the document's `message_id` (the IMAP UID, with `folder`), our
+/// `uid`, or a stored message's id (`eml_...`) as `message_id`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageQuery {
-    /// The message's UID in `folder`.
+    /// The message's UID in `folder` (list-inbox's `message_id`), or a stored message's id.
+    pub message_id: Option<MessageId>,
+    /// The message's UID in `folder` (our earlier name).
     pub uid: Option<u32>,
     /// The folder; default `INBOX`.
     pub folder: Option<String>,
-    /// A stored message (`eml_...`) instead of one over IMAP.
-    pub message_id: Option<String>,
 }
 
-/// `get-attachment` query.
+/// `get-attachment` query: the message (`message_id` or `uid`) and the attachment
+/// (`part_id` or `index`, as get-message lists them).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentQuery {
-    /// The message's UID.
-    pub uid: u32,
-    /// The attachment's index (as `get-message` lists them).
-    pub index: usize,
+    /// The message's UID in `folder`.
+    pub message_id: Option<MessageId>,
+    /// The message's UID (our earlier name).
+    pub uid: Option<u32>,
+    /// The attachment's `part_id` from get-message.
+    pub part_id: Option<String>,
+    /// The attachment's index (our earlier name; the same number as `part_id`).
+    pub index: Option<usize>,
     /// The folder; default `INBOX`.
     pub folder: Option<String>,
 }
@@ -114,21 +122,33 @@ pub async fn get_message(
     element: &Element,
     query: &MessageQuery,
 ) -> Result<Value, ApiError> {
-    let (uid, folder) = match (&query.message_id, query.uid) {
-        (Some(id), None) if query.folder.is_none() => return stored(state, element, id).await,
-        (None, Some(uid)) => (
-            Uids::one(ErrorCode::InvalidQuery, "uid", uid)?,
-            FolderName::parse("folder", query.folder.as_deref())?,
-        ),
+    let uid = match (&query.message_id, query.uid) {
+        (Some(MessageId::Text(id)), None) if query.folder.is_none() && !is_uid(id) => {
+            return stored(state, element, id).await;
+        }
+        (Some(id), None) => id.uid().ok_or_else(|| {
+            ApiError::invalid(
+                ErrorCode::InvalidQuery,
+                "message_id in a folder is the message's IMAP UID",
+            )
+        })?,
+        (None, Some(uid)) => uid,
         _ => {
             return Err(ApiError::invalid(
                 ErrorCode::InvalidQuery,
-                "give either uid (and folder) or message_id",
+                "give message_id (or uid)",
             ));
         }
     };
+    let uid = Uids::one(ErrorCode::InvalidQuery, "message_id", uid)?;
+    let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let fetched = fetch(state, element, &folder, uid).await?;
     Ok(message_view(&folder, &fetched))
+}
+
+/// Whether `text` is a UID's digits.
+fn is_uid(text: &str) -> bool {
+    MessageId::Text(text.to_owned()).uid().is_some()
 }
 
 /// A stored message of the element.
@@ -169,9 +189,11 @@ fn not_found_message(id: &str) -> ApiError {
 fn message_view(folder: &FolderName, fetched: &Fetched) -> Value {
     let s = &fetched.summary;
     let mut out = json!({
+        "id": s.uid.to_string(),
+        "message_id": s.uid.to_string(),
         "uid": s.uid,
         "folder": folder.as_str(),
-        "message_id": s.message_id,
+        "rfc_message_id": s.message_id,
         "from": s.from,
         "to": s.to,
         "cc": [],
@@ -193,8 +215,9 @@ fn message_view(folder: &FolderName, fetched: &Fetched) -> Value {
                 .attachments
                 .iter()
                 .map(|a| {
-                    json!({"index": a.index, "filename": a.filename,
-                           "content_type": a.content_type, "size": a.size})
+                    json!({"part_id": a.index.to_string(), "index": a.index,
+                           "filename": a.filename, "content_type": a.content_type,
+                           "size": a.size})
                 })
                 .collect();
             out["from"] = json!(m.from.or_else(|| s.from.clone()));
@@ -237,28 +260,53 @@ pub async fn get_attachment(
     element: &Element,
     query: &AttachmentQuery,
 ) -> Result<Value, ApiError> {
-    let uid = Uids::one(ErrorCode::InvalidQuery, "uid", query.uid)?;
+    let uid = named_uids(
+        ErrorCode::InvalidQuery,
+        query.message_id.as_ref(),
+        None,
+        query.uid,
+    )?
+    .as_slice()[0];
+    let index = match (query.part_id.as_deref(), query.index) {
+        (Some(part), None) => part.parse::<usize>().map_err(|_| {
+            ApiError::invalid(
+                ErrorCode::InvalidQuery,
+                "part_id is an attachment's part_id from get-message",
+            )
+        })?,
+        (None, Some(index)) => index,
+        _ => {
+            return Err(ApiError::invalid(
+                ErrorCode::InvalidQuery,
+                "give part_id (or index)",
+            ));
+        }
+    };
     let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let fetched = fetch(state, element, &folder, uid).await?;
     let missing = || {
         ApiError::not_found(
             ErrorCode::EmailAttachmentNotFound,
-            format!("message {uid} has no attachment {}", query.index),
+            format!("message {uid} has no attachment {index}"),
         )
     };
-    let (info, bytes) = match inbound::attachment(&fetched.raw, query.index) {
+    let (info, bytes) = match inbound::attachment(&fetched.raw, index) {
         Ok(Some(found)) => found,
         Ok(None) | Err(MailError::Unreadable(_)) => return Err(missing()),
         Err(e) => return Err(imap_error(&e)),
     };
+    let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
     Ok(json!({
+        "message_id": uid.to_string(),
         "uid": uid,
         "folder": folder.as_str(),
-        "index": query.index,
+        "part_id": index.to_string(),
+        "index": index,
         "filename": info.filename,
         "content_type": info.content_type,
         "size": bytes.len(),
-        "content_base64": base64::engine::general_purpose::STANDARD.encode(&bytes),
+        "data_base64": data,
+        "content_base64": data,
     }))
 }
 
