@@ -383,34 +383,95 @@ pub async fn run(state: AppState, shutdown: impl std::future::Future<Output = ()
     }
 }
 
-/// The JSON of a message.
+/// A stored message as the API shows it (send, reply, list-messages, get-message of a
+/// stored message, the outbox).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    /// The message's id (`eml_...`): get-message, approve_dispatch and the rest take it.
+    pub message_id: String,
+    /// Its `Message-ID` header, without angle brackets.
+    pub rfc_message_id: String,
+    /// `outbound` or `inbound`.
+    pub direction: String,
+    /// `send`, `tracked`, `reply` or `received`.
+    pub kind: String,
+    /// `pending`, `queued`, `sending`, `approved`, `sent`, `failed`, `rejected` or `received`.
+    pub status: String,
+    /// The sender.
+    pub from: String,
+    /// `To`.
+    pub to: Vec<String>,
+    /// `Cc`.
+    pub cc: Vec<String>,
+    /// Blind recipients (outgoing only).
+    pub bcc: Vec<String>,
+    /// `Subject`.
+    pub subject: String,
+    /// `In-Reply-To`.
+    pub in_reply_to: Option<String>,
+    /// `References`, oldest first.
+    pub references: Vec<String>,
+    /// The conversation it belongs to (conversation mode).
+    pub thread_id: Option<String>,
+    /// The plain-text body.
+    pub text: Option<String>,
+    /// The HTML body.
+    pub html: Option<String>,
+    /// `{index, filename, content_type, size}` of each attachment.
+    pub attachments: Value,
+    /// Whether opens and clicks are counted.
+    pub tracked: bool,
+    /// Submission attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due (RFC 3339).
+    pub next_attempt_at: Option<String>,
+    /// The last failure's code (`EMAIL_REJECTED`, `EMAIL_RATE_LIMITED`, ...).
+    pub error_code: Option<String>,
+    /// The last failure, as the server said it.
+    pub error: Option<String>,
+    /// The key that approved or rejected it in the outbox.
+    pub reviewed_by: Option<String>,
+    /// When stored (RFC 3339).
+    pub created_at: String,
+    /// When the server accepted it (RFC 3339).
+    pub sent_at: Option<String>,
+}
+
+impl MessageView {
+    /// The view of `message`.
+    pub fn of(message: &EmailMessage) -> Self {
+        Self {
+            message_id: message.id.clone(),
+            rfc_message_id: message.message_id.clone(),
+            direction: message.direction.clone(),
+            kind: message.kind.clone(),
+            status: message.status.clone(),
+            from: message.sender.clone(),
+            to: message.recipients.to.clone(),
+            cc: message.recipients.cc.clone(),
+            bcc: message.recipients.bcc.clone(),
+            subject: message.subject.clone(),
+            in_reply_to: message.in_reply_to.clone(),
+            references: message.refs.clone(),
+            thread_id: message.thread_id.clone(),
+            text: message.body_text.clone(),
+            html: message.body_html.clone(),
+            attachments: message.attachments.clone(),
+            tracked: message.tracked,
+            attempts: message.attempts,
+            next_attempt_at: message.next_attempt_at.map(rfc3339),
+            error_code: message.error_code.clone(),
+            error: message.error.clone(),
+            reviewed_by: message.reviewed_by.clone(),
+            created_at: rfc3339(message.created_at),
+            sent_at: message.sent_at.map(rfc3339),
+        }
+    }
+}
+
+/// [`MessageView`] as JSON.
 pub fn view(message: &EmailMessage) -> Value {
-    json!({
-        "message_id": message.id,
-        "rfc_message_id": message.message_id,
-        "direction": message.direction,
-        "kind": message.kind,
-        "status": message.status,
-        "from": message.sender,
-        "to": message.recipients.to,
-        "cc": message.recipients.cc,
-        "bcc": message.recipients.bcc,
-        "subject": message.subject,
-        "in_reply_to": message.in_reply_to,
-        "references": message.refs,
-        "thread_id": message.thread_id,
-        "text": message.body_text,
-        "html": message.body_html,
-        "attachments": message.attachments,
-        "tracked": message.tracked,
-        "attempts": message.attempts,
-        "next_attempt_at": message.next_attempt_at.map(rfc3339),
-        "error_code": message.error_code,
-        "error": message.error,
-        "reviewed_by": message.reviewed_by,
-        "created_at": rfc3339(message.created_at),
-        "sent_at": message.sent_at.map(rfc3339),
-    })
+    serde_json::to_value(MessageView::of(message)).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

@@ -114,43 +114,65 @@ pub fn verification_value(token: &str) -> String {
     format!("{VERIFICATION_PREFIX}{token}")
 }
 
+/// A DNS record the domain's owner publishes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct DnsRecord {
+    /// Always `TXT`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The name it is published at.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// `verification`, `spf`, `dkim` or `dmarc`.
+    pub purpose: &'static str,
+    /// Whether verify_domain needs it (only the verification record).
+    pub required: bool,
+}
+
+fn txt(name: String, value: String, purpose: &'static str, required: bool) -> DnsRecord {
+    DnsRecord {
+        kind: "TXT",
+        name,
+        value,
+        purpose,
+        required,
+    }
+}
+
 /// The records to publish for `record` (see the module doc).
-pub fn records(platform: Option<&PlatformMail>, record: &DomainRecord) -> Vec<Value> {
+pub fn records(platform: Option<&PlatformMail>, record: &DomainRecord) -> Vec<DnsRecord> {
     if record.managed {
         return Vec::new();
     }
-    let mut out = vec![json!({
-        "type": "TXT",
-        "name": format!("{VERIFICATION_LABEL}.{}", record.domain),
-        "value": verification_value(&record.token),
-        "purpose": "verification",
-        "required": true,
-    })];
+    let mut out = vec![txt(
+        format!("{VERIFICATION_LABEL}.{}", record.domain),
+        verification_value(&record.token),
+        "verification",
+        true,
+    )];
     if let Some(first) = platform.and_then(|p| p.domains.first()) {
-        out.push(json!({
-            "type": "TXT",
-            "name": record.domain,
-            "value": format!("v=spf1 include:{first} ~all"),
-            "purpose": "spf",
-            "required": false,
-        }));
+        out.push(txt(
+            record.domain.clone(),
+            format!("v=spf1 include:{first} ~all"),
+            "spf",
+            false,
+        ));
     }
     if let Some(public) = &record.dkim_public {
-        out.push(json!({
-            "type": "TXT",
-            "name": dkim::record_name(&record.domain),
-            "value": dkim::record_value(public),
-            "purpose": "dkim",
-            "required": false,
-        }));
+        out.push(txt(
+            dkim::record_name(&record.domain),
+            dkim::record_value(public),
+            "dkim",
+            false,
+        ));
     }
-    out.push(json!({
-        "type": "TXT",
-        "name": format!("_dmarc.{}", record.domain),
-        "value": DMARC_STARTER,
-        "purpose": "dmarc",
-        "required": false,
-    }));
+    out.push(txt(
+        format!("_dmarc.{}", record.domain),
+        DMARC_STARTER.to_owned(),
+        "dmarc",
+        false,
+    ));
     out
 }
 
@@ -204,15 +226,55 @@ pub async fn signing_key(
 }
 
 /// A domain as `list_domains` shows it.
-fn view(state: &AppState, record: &DomainRecord) -> Value {
-    json!({
-        "domain": record.domain,
-        "verified": record.verified_at.is_some(),
-        "verified_at": record.verified_at.map(rfc3339),
-        "managed": record.managed,
-        "created_at": rfc3339(record.created_at),
-        "records": records(state.email().platform.as_ref(), record),
-    })
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DomainView {
+    /// The domain.
+    pub domain: String,
+    /// Whether verify_domain found its record.
+    pub verified: bool,
+    /// When (RFC 3339).
+    pub verified_at: Option<String>,
+    /// The platform's own (bootstrap_managed_domain).
+    pub managed: bool,
+    /// When added (RFC 3339).
+    pub created_at: String,
+    /// The records to publish.
+    pub records: Vec<DnsRecord>,
+}
+
+fn view(state: &AppState, record: &DomainRecord) -> DomainView {
+    DomainView {
+        domain: record.domain.clone(),
+        verified: record.verified_at.is_some(),
+        verified_at: record.verified_at.map(rfc3339),
+        managed: record.managed,
+        created_at: rfc3339(record.created_at),
+        records: records(state.email().platform.as_ref(), record),
+    }
+}
+
+/// `list_domains`' answer.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DomainList {
+    /// The circle's domains, by name.
+    pub domains: Vec<DomainView>,
+}
+
+/// `add_domain`'s answer.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AddedDomain {
+    /// The domain as stored.
+    pub domain: String,
+    /// Whether it is verified already.
+    pub verified: bool,
+    /// The records to publish (the same ones on every call).
+    pub records: Vec<DnsRecord>,
+    /// Whether this call added it.
+    pub added: bool,
+    /// Whether this circle had added it before.
+    pub already_exists: bool,
+    /// Our earlier name for `added`.
+    pub created: bool,
 }
 
 fn owned_by_other() -> ApiError {
@@ -245,7 +307,7 @@ pub async fn add(
     state: &AppState,
     element: &Element,
     body: &DomainRequest,
-) -> Result<Value, ApiError> {
+) -> Result<AddedDomain, ApiError> {
     let domain = parse_domain(&body.domain)?;
     let platform = state.email().platform.as_ref();
     if reserved(platform, &domain) {
@@ -294,14 +356,14 @@ pub async fn add(
             .await?;
         record = stored(state, &domain).await?;
     }
-    Ok(json!({
-        "domain": record.domain,
-        "verified": record.verified_at.is_some(),
-        "records": records(platform, &record),
-        "added": created,
-        "already_exists": !created,
-        "created": created,
-    }))
+    Ok(AddedDomain {
+        verified: record.verified_at.is_some(),
+        records: records(platform, &record),
+        domain: record.domain,
+        added: created,
+        already_exists: !created,
+        created,
+    })
 }
 
 async fn stored(state: &AppState, domain: &str) -> Result<DomainRecord, ApiError> {
@@ -395,10 +457,11 @@ fn not_yet(name: &str, want: &str, found: &[String]) -> ApiError {
 }
 
 /// `list_domains`: the circle's domains, by name.
-pub async fn list(state: &AppState, element: &Element) -> Result<Value, ApiError> {
+pub async fn list(state: &AppState, element: &Element) -> Result<DomainList, ApiError> {
     let domains = state.store().email().domains(&element.circle_id).await?;
-    let views: Vec<Value> = domains.iter().map(|d| view(state, d)).collect();
-    Ok(json!({ "domains": views }))
+    Ok(DomainList {
+        domains: domains.iter().map(|d| view(state, d)).collect(),
+    })
 }
 
 /// `remove_domain`: removes a domain of the circle (not a managed one).

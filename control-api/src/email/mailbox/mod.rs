@@ -31,7 +31,6 @@ pub use read::{
 };
 pub use search::{SearchQuery, search};
 
-use serde_json::{Value, json};
 use voxgate_mail::MailError;
 use voxgate_mail::imap::{ImapSession, Summary};
 
@@ -242,21 +241,48 @@ fn imap_error(e: &MailError) -> ApiError {
     }
 }
 
-/// The JSON of a message summary.
-fn summary_view(summary: &Summary) -> Value {
-    json!({
-        "id": summary.uid.to_string(),
-        "message_id": summary.uid.to_string(),
-        "uid": summary.uid,
-        "rfc_message_id": summary.message_id,
-        "from": summary.from,
-        "to": summary.to,
-        "subject": summary.subject,
-        "date": summary.date,
-        "flags": summary.flags,
-        "seen": is_seen(&summary.flags),
-        "size": summary.size,
-    })
+/// A message of a folder as list-inbox and search list it (no body).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MailSummary {
+    /// The UID's digits: what get-message and the changes take as `message_id`.
+    pub id: String,
+    /// The same as `id` (the document's name).
+    pub message_id: String,
+    /// The IMAP UID in its folder.
+    pub uid: u32,
+    /// Its `Message-ID` header, without angle brackets.
+    pub rfc_message_id: Option<String>,
+    /// The sender's address.
+    pub from: Option<String>,
+    /// `To` addresses.
+    pub to: Vec<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
+    /// `Date`, as the header gave it.
+    pub date: Option<String>,
+    /// Flags and keywords (`\\Seen`, labels).
+    pub flags: Vec<String>,
+    /// Whether it is read.
+    pub seen: bool,
+    /// Its size in bytes.
+    pub size: u32,
+}
+
+/// The summary of a message.
+fn summary_view(summary: &Summary) -> MailSummary {
+    MailSummary {
+        id: summary.uid.to_string(),
+        message_id: summary.uid.to_string(),
+        uid: summary.uid,
+        rfc_message_id: summary.message_id.clone(),
+        from: summary.from.clone(),
+        to: summary.to.clone(),
+        subject: summary.subject.clone(),
+        date: summary.date.clone(),
+        flags: summary.flags.clone(),
+        seen: is_seen(&summary.flags),
+        size: summary.size,
+    }
 }
 
 fn is_seen(flags: &[String]) -> bool {

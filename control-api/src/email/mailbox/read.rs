@@ -11,7 +11,8 @@ use voxgate_mail::imap::Fetched;
 use voxgate_mail::inbound::{self, Limits};
 
 use super::{
-    FolderName, MessageId, Uids, connect, finish, imap_error, is_seen, named_uids, summary_view,
+    FolderName, MailSummary, MessageId, Uids, connect, finish, imap_error, is_seen, named_uids,
+    summary_view,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -94,7 +95,7 @@ pub async fn list_inbox(
     state: &AppState,
     element: &Element,
     query: &InboxQuery,
-) -> Result<Value, ApiError> {
+) -> Result<InboxPage, ApiError> {
     let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let limit = limit(query.limit)?;
     let from_token = query.page_token.as_deref().map(page_uid).transpose()?;
@@ -108,12 +109,25 @@ pub async fn list_inbox(
         .await
         .map_err(|e| imap_error(&e));
     let page = finish(session, page).await?;
-    Ok(json!({
-        "folder": folder.as_str(),
-        "messages": page.messages.iter().map(summary_view).collect::<Vec<_>>(),
-        "next_page_token": page.next_before_uid.map(|uid| format!("uid-{uid}")),
-        "next_cursor": page.next_before_uid,
-    }))
+    Ok(InboxPage {
+        folder: folder.as_str().to_owned(),
+        messages: page.messages.iter().map(summary_view).collect(),
+        next_page_token: page.next_before_uid.map(|uid| format!("uid-{uid}")),
+        next_cursor: page.next_before_uid,
+    })
+}
+
+/// A page of `list-inbox`, newest first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InboxPage {
+    /// The folder.
+    pub folder: String,
+    /// The envelopes.
+    pub messages: Vec<MailSummary>,
+    /// The next (older) page's `page_token`; absent on the last page.
+    pub next_page_token: Option<String>,
+    /// Our earlier form of the same: the UID below which the next page starts.
+    pub next_cursor: Option<u32>,
 }
 
 /// `get-message`: one message over IMAP (it stays unread), or a stored one.
@@ -121,7 +135,7 @@ pub async fn get_message(
     state: &AppState,
     element: &Element,
     query: &MessageQuery,
-) -> Result<Value, ApiError> {
+) -> Result<GotMessage, ApiError> {
     let uid = match (&query.message_id, query.uid) {
         (Some(MessageId::Text(id)), None) if query.folder.is_none() && !is_uid(id) => {
             return stored(state, element, id).await;
@@ -143,7 +157,9 @@ pub async fn get_message(
     let uid = Uids::one(ErrorCode::InvalidQuery, "message_id", uid)?;
     let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let fetched = fetch(state, element, &folder, uid).await?;
-    Ok(message_view(&folder, &fetched))
+    Ok(GotMessage::Mailbox(Box::new(message_view(
+        &folder, &fetched,
+    ))))
 }
 
 /// Whether `text` is a UID's digits.
@@ -152,11 +168,11 @@ fn is_uid(text: &str) -> bool {
 }
 
 /// A stored message of the element.
-async fn stored(state: &AppState, element: &Element, id: &str) -> Result<Value, ApiError> {
+async fn stored(state: &AppState, element: &Element, id: &str) -> Result<GotMessage, ApiError> {
     crate::routes::plain_text(ErrorCode::InvalidQuery, "message_id", id, 64)?;
     let message = state.store().email().message(&element.id, id).await?;
     message
-        .map(|m| crate::email::deliver::view(&m))
+        .map(|m| GotMessage::Stored(Box::new(crate::email::deliver::MessageView::of(&m))))
         .ok_or_else(|| not_found_message(id))
 }
 
@@ -184,56 +200,131 @@ fn not_found_message(id: &str) -> ApiError {
     )
 }
 
-/// The JSON of a fetched message, read with `inbound::parse`. A message that cannot be
-/// read at all still answers, with its envelope and the reason in `problems`.
-fn message_view(folder: &FolderName, fetched: &Fetched) -> Value {
+/// A message of a folder with its body, as get-message answers it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MailboxMessage {
+    /// The UID's digits (the document's `message_id`).
+    pub id: String,
+    /// The same as `id`.
+    pub message_id: String,
+    /// The IMAP UID in `folder`.
+    pub uid: u32,
+    /// The folder.
+    pub folder: String,
+    /// Its `Message-ID` header, without angle brackets.
+    pub rfc_message_id: Option<String>,
+    /// The sender's address.
+    pub from: Option<String>,
+    /// The sender's display name.
+    pub from_name: Option<String>,
+    /// `To`.
+    pub to: Vec<String>,
+    /// `Cc`.
+    pub cc: Vec<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
+    /// `Date`, as the header gave it.
+    pub date: Option<String>,
+    /// `Date`, in ms since 1970.
+    pub date_ms: Option<i64>,
+    /// The plain-text body.
+    pub text: Option<String>,
+    /// The HTML body.
+    pub html: Option<String>,
+    /// The attachments (get-attachment takes `part_id`).
+    pub attachments: Vec<AttachmentMeta>,
+    /// Flags and keywords.
+    pub flags: Vec<String>,
+    /// Whether it is read (get-message never marks it).
+    pub seen: bool,
+    /// Its size in bytes.
+    pub size: u32,
+    /// `In-Reply-To`.
+    pub in_reply_to: Option<String>,
+    /// `References`, oldest first.
+    pub references: Vec<String>,
+    /// What could not be read (the message still answers with its envelope).
+    pub problems: Vec<String>,
+}
+
+/// One attachment of a message.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AttachmentMeta {
+    /// What get-attachment takes.
+    pub part_id: String,
+    /// The same number (our earlier `index`).
+    pub index: usize,
+    /// The file name.
+    pub filename: Option<String>,
+    /// The MIME type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+/// get-message's answer: a message of the mailbox, or a stored one (`eml_...`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum GotMessage {
+    /// Over IMAP.
+    Mailbox(Box<MailboxMessage>),
+    /// From the store.
+    Stored(Box<crate::email::deliver::MessageView>),
+}
+
+/// A fetched message, read with `inbound::parse`. A message that cannot be read at all
+/// still answers, with its envelope and the reason in `problems`.
+fn message_view(folder: &FolderName, fetched: &Fetched) -> MailboxMessage {
     let s = &fetched.summary;
-    let mut out = json!({
-        "id": s.uid.to_string(),
-        "message_id": s.uid.to_string(),
-        "uid": s.uid,
-        "folder": folder.as_str(),
-        "rfc_message_id": s.message_id,
-        "from": s.from,
-        "to": s.to,
-        "cc": [],
-        "subject": s.subject,
-        "date": s.date,
-        "text": null,
-        "html": null,
-        "attachments": [],
-        "flags": s.flags,
-        "seen": is_seen(&s.flags),
-        "size": s.size,
-        "in_reply_to": null,
-        "references": [],
-        "problems": [],
-    });
+    let mut out = MailboxMessage {
+        id: s.uid.to_string(),
+        message_id: s.uid.to_string(),
+        uid: s.uid,
+        folder: folder.as_str().to_owned(),
+        rfc_message_id: s.message_id.clone(),
+        from: s.from.clone(),
+        from_name: None,
+        to: s.to.clone(),
+        cc: Vec::new(),
+        subject: s.subject.clone(),
+        date: s.date.clone(),
+        date_ms: None,
+        text: None,
+        html: None,
+        attachments: Vec::new(),
+        flags: s.flags.clone(),
+        seen: is_seen(&s.flags),
+        size: s.size,
+        in_reply_to: None,
+        references: Vec::new(),
+        problems: Vec::new(),
+    };
     match inbound::parse(&fetched.raw, &Limits::default()) {
         Ok(m) => {
-            let attachments: Vec<Value> = m
+            out.attachments = m
                 .attachments
                 .iter()
-                .map(|a| {
-                    json!({"part_id": a.index.to_string(), "index": a.index,
-                           "filename": a.filename, "content_type": a.content_type,
-                           "size": a.size})
+                .map(|a| AttachmentMeta {
+                    part_id: a.index.to_string(),
+                    index: a.index,
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
                 })
                 .collect();
-            out["from"] = json!(m.from.or_else(|| s.from.clone()));
-            out["from_name"] = json!(m.from_name);
-            out["to"] = json!(m.to);
-            out["cc"] = json!(m.cc);
-            out["subject"] = json!(m.subject);
-            out["date_ms"] = json!(m.date_ms);
-            out["text"] = json!(m.text);
-            out["html"] = json!(m.html);
-            out["attachments"] = json!(attachments);
-            out["in_reply_to"] = json!(m.in_reply_to);
-            out["references"] = json!(m.references);
-            out["problems"] = json!(m.problems);
+            out.from = m.from.or_else(|| s.from.clone());
+            out.from_name = m.from_name;
+            out.to = m.to;
+            out.cc = m.cc;
+            out.subject = Some(m.subject);
+            out.date_ms = m.date_ms;
+            out.text = m.text;
+            out.html = m.html;
+            out.in_reply_to = m.in_reply_to;
+            out.references = m.references;
+            out.problems = m.problems;
         }
-        Err(e) => out["problems"] = json!([e.to_string()]),
+        Err(e) => out.problems = vec![e.to_string()],
     }
     out
 }

@@ -2,11 +2,11 @@
 //! the summaries of the newest matches.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+
 use voxgate_mail::imap::{ImapSession, Search, Summary};
 
 use super::read::limit;
-use super::{FolderName, connect, finish, imap_error, summary_view};
+use super::{FolderName, MailSummary, connect, finish, imap_error, summary_view};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::store::Element;
@@ -38,18 +38,29 @@ pub async fn search(
     state: &AppState,
     element: &Element,
     query: &SearchQuery,
-) -> Result<Value, ApiError> {
+) -> Result<SearchResult, ApiError> {
     let folder = FolderName::parse("folder", query.folder.as_deref())?;
     let limit = limit(query.limit)?;
     let criteria = criteria(query)?;
     let mut session = connect(state, element).await?;
     let found = matches(&mut session, &folder, &criteria, limit).await;
     let (uids, messages) = finish(session, found).await?;
-    Ok(json!({
-        "folder": folder.as_str(),
-        "uids": uids,
-        "messages": messages.iter().map(summary_view).collect::<Vec<_>>(),
-    }))
+    Ok(SearchResult {
+        folder: folder.as_str().to_owned(),
+        uids,
+        messages: messages.iter().map(summary_view).collect(),
+    })
+}
+
+/// `search`'s answer.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SearchResult {
+    /// The folder searched.
+    pub folder: String,
+    /// Every match's UID, newest first.
+    pub uids: Vec<u32>,
+    /// The newest `limit` matches.
+    pub messages: Vec<MailSummary>,
 }
 
 /// The search's criteria, checked: at least one, plain text, real dates.

@@ -21,7 +21,7 @@ mod draft;
 mod gates;
 mod stored;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub use draft::{AttachmentIn, ReplyMail, SendMail};
 use draft::{Draft, attachments, check_content, message_id, parse_send};
@@ -65,7 +65,7 @@ pub async fn send(
     key_id: &str,
     body: SendMail,
     kind: Kind,
-) -> Result<Value, ApiError> {
+) -> Result<SentMessage, ApiError> {
     let spec = crate::element::email::spec_of(element)?;
     check_enabled(element)?;
     let body = SendMail {
@@ -108,7 +108,7 @@ pub async fn reply(
     element: &Element,
     key_id: &str,
     body: ReplyMail,
-) -> Result<Value, ApiError> {
+) -> Result<SentMessage, ApiError> {
     let spec = crate::element::email::spec_of(element)?;
     check_enabled(element)?;
     let original = original_of(state, element, &body.message_id).await?;
@@ -165,11 +165,15 @@ pub async fn reply(
     };
     check_content(&draft)?;
     let text = draft.text.clone().unwrap_or_default();
-    let sent = submit(state, element, &spec, key_id, draft, Kind::Reply).await?;
-    if let (Some(thread_id), Some(id)) = (&original.thread_id, sent["message_id"].as_str()) {
+    let mut sent = submit(state, element, &spec, key_id, draft, Kind::Reply).await?;
+    if let Some(thread_id) = &original.thread_id {
         // The answer joins the conversation the original is in.
         let store = state.store();
-        store.email().set_thread(id, thread_id).await?;
+        store
+            .email()
+            .set_thread(&sent.message.message_id, thread_id)
+            .await?;
+        sent.message.thread_id = Some(thread_id.clone());
         store
             .append_message(
                 thread_id,
@@ -236,7 +240,7 @@ async fn submit(
     key_id: &str,
     draft: Draft,
     kind: Kind,
-) -> Result<Value, ApiError> {
+) -> Result<SentMessage, ApiError> {
     check_enabled(element)?;
     let account = account::resolve(state, element, spec).await?;
     account.smtp_or_error()?;
@@ -294,12 +298,25 @@ async fn submit(
 /// (voxgate refuses a From it may not use rather than rewriting it, so always false) and,
 /// for a draft held in the outbox, the `dispatch_id` that `approve_dispatch` and
 /// `reject_dispatch` take.
-fn send_view(message: &EmailMessage, outbox: bool) -> Value {
-    let mut view = deliver::view(message);
-    view["from_rewritten"] = Value::Bool(false);
-    view["queued_for_approval"] = Value::Bool(outbox);
-    if outbox {
-        view["dispatch_id"] = Value::String(message.id.clone());
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SentMessage {
+    /// The stored message.
+    #[serde(flatten)]
+    pub message: deliver::MessageView,
+    /// Always false: a From this element may not use is refused, never rewritten.
+    pub from_rewritten: bool,
+    /// Held in the outbox (`send_policy` `outbox`) until approved.
+    pub queued_for_approval: bool,
+    /// The outbox row, for approve_dispatch / reject_dispatch (outbox only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatch_id: Option<String>,
+}
+
+fn send_view(message: &EmailMessage, outbox: bool) -> SentMessage {
+    SentMessage {
+        message: deliver::MessageView::of(message),
+        from_rewritten: false,
+        queued_for_approval: outbox,
+        dispatch_id: outbox.then(|| message.id.clone()),
     }
-    view
 }
