@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
 use voxgate_mail::MailError;
 use voxgate_mail::imap::ImapSession;
 use voxgate_mail::submit::Submitter;
@@ -31,34 +30,86 @@ pub fn mail_error(server: &str, e: &MailError) -> ApiError {
     ApiError::failed(status, code, format!("{server}: {e}"), e.is_retryable())
 }
 
+/// A failure as test-connection reports it: the error envelope's fields.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TestError {
+    /// The stable code (`EMAIL_AUTH_FAILED`, `EMAIL_UNREACHABLE`, ...).
+    pub code: String,
+    /// What the server said.
+    pub message: String,
+    /// Whether trying again later may help.
+    pub retryable: bool,
+}
+
 /// One server's result: where, whose login, how long, and what went wrong (a refused
 /// login is `connected` but not `authenticated`).
-fn describe(server: &Server, elapsed: Instant, outcome: Result<(), ApiError>) -> Value {
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ServerTest {
+    /// The host.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// `tls`, `starttls` or `none`.
+    pub security: &'static str,
+    /// The login's user name.
+    pub username: String,
+    /// How long the test took.
+    pub elapsed_ms: u64,
+    /// Whether the server answered.
+    pub connected: bool,
+    /// Whether it took the login.
+    pub authenticated: bool,
+    /// What went wrong, if anything.
+    pub error: Option<TestError>,
+}
+
+/// `test-connection`'s answer: the whole (`ok`, `connected`, `authenticated`, the first
+/// `error`) and each server's.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConnectionTest {
+    /// Every server tested answered and took its login.
+    pub ok: bool,
+    /// Every server tested answered.
+    pub connected: bool,
+    /// Every server tested took its login.
+    pub authenticated: bool,
+    /// The first failure.
+    pub error: Option<TestError>,
+    /// The SMTP server's result, when the element sends.
+    pub smtp: Option<ServerTest>,
+    /// The IMAP server's result, when the element has a mailbox.
+    pub imap: Option<ServerTest>,
+}
+
+fn describe(server: &Server, elapsed: Instant, outcome: Result<(), ApiError>) -> ServerTest {
     let (connected, authenticated, error) = match outcome {
-        Ok(()) => (true, true, Value::Null),
+        Ok(()) => (true, true, None),
         Err(e) => {
             let refused_login = e.code() == ErrorCode::EmailAuthFailed.as_str();
-            let error =
-                json!({"code": e.code(), "message": e.to_string(), "retryable": e.retryable()});
-            (refused_login, false, error)
+            let error = TestError {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+                retryable: e.retryable(),
+            };
+            (refused_login, false, Some(error))
         }
     };
-    json!({
-        "host": server.endpoint.host,
-        "port": server.endpoint.port,
-        "security": server.endpoint.security.as_str(),
-        "username": server.login.username,
-        "elapsed_ms": elapsed.elapsed().as_millis() as u64,
-        "connected": connected,
-        "authenticated": authenticated,
-        "error": error,
-    })
+    ServerTest {
+        host: server.endpoint.host.clone(),
+        port: server.endpoint.port,
+        security: server.endpoint.security.as_str(),
+        username: server.login.username.clone(),
+        elapsed_ms: u64::try_from(elapsed.elapsed().as_millis()).unwrap_or(u64::MAX),
+        connected,
+        authenticated,
+        error,
+    }
 }
 
 /// `test-connection` of an email element: EHLO, TLS and AUTH at SMTP, a login at IMAP;
 /// sends nothing. A server that cannot be reached or refuses the login is an answer
 /// (`ok` false, the server's `error`), not an error status: that is what the test is for.
-pub async fn test(state: &AppState, element: &Element) -> Result<Value, ApiError> {
+pub async fn test(state: &AppState, element: &Element) -> Result<ConnectionTest, ApiError> {
     let spec = crate::element::email::spec_of(element)?;
     let account = account::resolve(state, element, &spec).await?;
     let settings = state.email();
@@ -68,7 +119,7 @@ pub async fn test(state: &AppState, element: &Element) -> Result<Value, ApiError
             "this element has neither an SMTP nor an IMAP server to test",
         ));
     }
-    let mut out = json!({"ok": true, "connected": true, "authenticated": true, "error": null, "smtp": null, "imap": null});
+    let mut smtp = None;
     if let Some(server) = &account.smtp {
         let started = Instant::now();
         let login = (!server.login.username.is_empty()).then(|| server.login.clone());
@@ -81,8 +132,9 @@ pub async fn test(state: &AppState, element: &Element) -> Result<Value, ApiError
             Ok(submitter) => submitter.test().await.map_err(|e| mail_error("smtp", &e)),
             Err(e) => Err(mail_error("smtp", &e)),
         };
-        out["smtp"] = describe(server, started, outcome);
+        smtp = Some(describe(server, started, outcome));
     }
+    let mut imap = None;
     if let Some(server) = &account.imap {
         let started = Instant::now();
         let outcome = match ImapSession::connect(
@@ -96,24 +148,15 @@ pub async fn test(state: &AppState, element: &Element) -> Result<Value, ApiError
             Ok(session) => session.logout().await.map_err(|e| mail_error("imap", &e)),
             Err(e) => Err(mail_error("imap", &e)),
         };
-        out["imap"] = describe(server, started, outcome);
+        imap = Some(describe(server, started, outcome));
     }
-    for side in ["smtp", "imap"] {
-        let result = out[side].clone();
-        if result.is_null() {
-            continue;
-        }
-        for flag in ["connected", "authenticated"] {
-            if result[flag] == false {
-                out[flag] = json!(false);
-            }
-        }
-        if !result["error"].is_null() {
-            out["ok"] = json!(false);
-            if out["error"].is_null() {
-                out["error"] = result["error"].clone();
-            }
-        }
-    }
-    Ok(out)
+    let tested: Vec<&ServerTest> = smtp.iter().chain(imap.iter()).collect();
+    Ok(ConnectionTest {
+        ok: tested.iter().all(|t| t.error.is_none()),
+        connected: tested.iter().all(|t| t.connected),
+        authenticated: tested.iter().all(|t| t.authenticated),
+        error: tested.iter().find_map(|t| t.error.clone()),
+        smtp,
+        imap,
+    })
 }

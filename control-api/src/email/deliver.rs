@@ -80,7 +80,7 @@ pub async fn refund(state: &AppState, circle_id: &str, day: &str) {
 }
 
 /// `rate-status`: the circle's cap, what it sent today and what is left.
-pub async fn rate_status(state: &AppState, circle_id: &str) -> Result<Value, ApiError> {
+pub async fn rate_status(state: &AppState, circle_id: &str) -> Result<RateStatus, ApiError> {
     let now = now_ms();
     let day = utc_day(now);
     let cap = state.email().daily_cap_per_circle;
@@ -88,15 +88,34 @@ pub async fn rate_status(state: &AppState, circle_id: &str) -> Result<Value, Api
     let reset = (now / 86_400_000 + 1) * 86_400_000;
     // `limit`, `remaining` and `reset_at` are the documented names; `cap` and
     // `resets_at` are our earlier ones, kept for existing clients.
-    Ok(json!({
-        "day": day,
-        "limit": cap,
-        "cap": cap,
-        "sent": sent,
-        "remaining": (cap - sent).max(0),
-        "reset_at": rfc3339(reset),
-        "resets_at": rfc3339(reset),
-    }))
+    Ok(RateStatus {
+        day,
+        limit: cap,
+        cap,
+        sent,
+        remaining: (cap - sent).max(0),
+        reset_at: rfc3339(reset),
+        resets_at: rfc3339(reset),
+    })
+}
+
+/// `rate-status`'s answer.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RateStatus {
+    /// The UTC day counted (`YYYY-MM-DD`).
+    pub day: String,
+    /// Messages the circle may send per day.
+    pub limit: i64,
+    /// Our earlier name for `limit`.
+    pub cap: i64,
+    /// Sent today.
+    pub sent: i64,
+    /// Left today.
+    pub remaining: i64,
+    /// When the count starts again (RFC 3339).
+    pub reset_at: String,
+    /// Our earlier name for `reset_at`.
+    pub resets_at: String,
 }
 
 /// Submits `message` once (it must be `queued` or `approved`) and records the outcome.

@@ -2,9 +2,8 @@
 //! listener received), newest first, with a page token.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::deliver::view;
+use super::deliver::MessageView;
 use crate::error::{ApiError, ErrorCode};
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
@@ -29,7 +28,7 @@ pub async fn list(
     state: &AppState,
     element: &Element,
     query: &MessagesQuery,
-) -> Result<Value, ApiError> {
+) -> Result<MessagePage, ApiError> {
     let limit = check_limit(query.limit)?;
     let direction = match query.direction.as_deref() {
         None => None,
@@ -58,8 +57,17 @@ pub async fn list(
         .messages(&element.id, &filter, limit + 1)
         .await?;
     let (rows, next) = cut(rows, limit, |m| encode_token(m.created_at, &m.id));
-    Ok(json!({
-        "messages": rows.iter().map(view).collect::<Vec<_>>(),
-        "next_page_token": next,
-    }))
+    Ok(MessagePage {
+        messages: rows.iter().map(MessageView::of).collect(),
+        next_page_token: next,
+    })
+}
+
+/// A page of `list-messages`, newest first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MessagePage {
+    /// The messages.
+    pub messages: Vec<MessageView>,
+    /// The next (older) page's `page_token`; absent on the last page.
+    pub next_page_token: Option<String>,
 }

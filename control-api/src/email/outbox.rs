@@ -179,7 +179,7 @@ pub async fn approve(
     element: &Element,
     key_id: &str,
     review: &Review,
-) -> Result<Value, ApiError> {
+) -> Result<deliver::MessageView, ApiError> {
     check_enabled(element)?;
     let message = take_pending(state, element, key_id, review, "approved").await?;
     if let Err(e) = deliver::count(state, element).await {
@@ -194,7 +194,7 @@ pub async fn approve(
     audit_review(state, element, &message, "approved", key_id, review).await?;
     let approved = draft(state, element, &message.id).await?;
     let sent = deliver::dispatch(state, approved).await?;
-    Ok(deliver::view(&sent))
+    Ok(deliver::MessageView::of(&sent))
 }
 
 /// `reject_dispatch`: pending -> rejected.
@@ -203,9 +203,9 @@ pub async fn reject(
     element: &Element,
     key_id: &str,
     review: &Review,
-) -> Result<Value, ApiError> {
+) -> Result<deliver::MessageView, ApiError> {
     let message = take_pending(state, element, key_id, review, "rejected").await?;
     audit_review(state, element, &message, "rejected", key_id, review).await?;
     let rejected = draft(state, element, &message.id).await?;
-    Ok(deliver::view(&rejected))
+    Ok(deliver::MessageView::of(&rejected))
 }
