@@ -25,6 +25,7 @@
 //! definition. See `docs/latency-budget.md` for the budget and the measured figures.
 
 pub mod call;
+pub mod callgrind;
 pub mod clips;
 pub mod elks;
 pub mod leg;
@@ -36,3 +37,4 @@ pub mod sip;
 pub mod stats;
 pub mod svg;
 pub mod twilio;
+pub mod workload;

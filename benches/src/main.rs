@@ -50,6 +50,25 @@ enum Command {
     /// SIP calls placed by SIPp on voxgate's SIP leg (fixed providers): call setup, server
     /// CPU and memory per call, and the RTP voxgate sends back.
     Sip(SipArgs),
+    /// Instructions per call-second of the fixed call workloads, counted by callgrind (the
+    /// same on a busy machine as on an idle one); with `--check`, the CI gate.
+    Instructions(InstructionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct InstructionsArgs {
+    /// Fail when a workload costs more than 3 % over this baseline.
+    #[arg(long)]
+    check: Option<std::path::PathBuf>,
+    /// Write the counts as the new baseline here (an ordinary commit says why).
+    #[arg(long)]
+    write: Option<std::path::PathBuf>,
+    /// Count the workloads with a deliberate per-frame regression (the gate's own test).
+    #[arg(long, value_enum, default_value = "none")]
+    regress: voxgate_benches::workload::Regression,
+    /// Only these workloads (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    workloads: Vec<voxgate_benches::workload::Workload>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -177,8 +196,58 @@ fn main() -> anyhow::Result<()> {
                 write_sweeps(&args.run.out, "compare", &[voxgate, pipecat])
             }
             Some(Command::Sip(args)) => sip(&args).await,
+            Some(Command::Instructions(args)) => instructions(&args),
         }
     })
+}
+
+/// `instructions`: counts every workload, prints the JSON, and holds it to a baseline.
+fn instructions(args: &InstructionsArgs) -> anyhow::Result<()> {
+    use voxgate_benches::callgrind::{self, Counts};
+    use voxgate_benches::workload::Workload;
+    let binary = std::env::current_exe()?.with_file_name("voxgate-instructions");
+    anyhow::ensure!(
+        binary.exists(),
+        "{} is missing: cargo build --release -p voxgate-benches --bin voxgate-instructions",
+        binary.display()
+    );
+    let workloads = if args.workloads.is_empty() {
+        Workload::ALL.to_vec()
+    } else {
+        args.workloads.clone()
+    };
+    let mut counts = Counts::new();
+    for workload in workloads {
+        let count = callgrind::measure(&binary, workload, args.regress)?;
+        counts.insert(workload.name().to_owned(), count);
+    }
+    let json = serde_json::to_string_pretty(&counts)?;
+    println!("{json}");
+    if let Some(path) = &args.write {
+        std::fs::write(path, format!("{json}\n"))?;
+        eprintln!("instructions: baseline written to {}", path.display());
+    }
+    if let Some(path) = &args.check {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let baseline: Counts = serde_json::from_str(&text)?;
+        let verdicts = callgrind::check(&baseline, &counts);
+        for v in &verdicts {
+            let ratio = v.ratio.map_or("new".to_owned(), |r| format!("{r:.4}"));
+            let base = v.baseline.map_or("-".to_owned(), |b| b.to_string());
+            eprintln!(
+                "instructions: {:<12} per call-second: baseline {base}, now {}, ratio {ratio} {}",
+                v.workload,
+                v.current,
+                if v.pass { "ok" } else { "OVER THE 3 % GATE" }
+            );
+        }
+        anyhow::ensure!(
+            verdicts.iter().all(|v| v.pass),
+            "the hot path costs more than 3 % over benches/baseline/instructions.json (lower the baseline in a commit that says why, or fix the regression)"
+        );
+    }
+    Ok(())
 }
 
 fn config(args: &RunArgs, server: ServerKind) -> anyhow::Result<RunConfig> {
