@@ -217,6 +217,30 @@ impl Listener {
         })
     }
 
+    /// Acts on the turn controller's news: an end of turn starts the reply (`speaking`
+    /// counts its frames sent), the caller speaking over it stops it. True on a barge-in,
+    /// for the leg to flush what it queued.
+    fn take_turns(&mut self, speaking: &mut Option<usize>, tally: &mut Tally) -> bool {
+        let mut barged = false;
+        while let Some(turn) = self.turn.poll() {
+            match turn {
+                TurnOutput::EndOfTurn { .. } => {
+                    tally.turns += 1;
+                    *speaking = Some(0);
+                    self.turn.handle_agent_speaking();
+                }
+                TurnOutput::BargeIn { .. } if speaking.is_some() => {
+                    tally.barge_ins += 1;
+                    *speaking = None;
+                    self.turn.handle_agent_done();
+                    barged = true;
+                }
+                _ => {}
+            }
+        }
+        barged
+    }
+
     /// One 20 ms caller frame at 8 kHz.
     fn hear(&mut self, samples: &[i16]) -> anyhow::Result<()> {
         match self.regression {
@@ -286,21 +310,8 @@ fn measured_elks_g711(
                 }
             }
         }
-        while let Some(turn) = listener.turn.poll() {
-            match turn {
-                TurnOutput::EndOfTurn { .. } => {
-                    tally.turns += 1;
-                    speaking = Some(0);
-                    listener.turn.handle_agent_speaking();
-                }
-                TurnOutput::BargeIn { .. } if speaking.is_some() => {
-                    tally.barge_ins += 1;
-                    speaking = None;
-                    session.interrupt(now);
-                    listener.turn.handle_agent_done();
-                }
-                _ => {}
-            }
+        if listener.take_turns(&mut speaking, &mut tally) {
+            session.interrupt(now);
         }
         // Stream the reply as fast as the carrier's buffer cap lets it go out.
         while let Some(sent) = speaking {
@@ -347,21 +358,7 @@ fn measured_sip_rtp(
             tally.frames_in += 1;
             jitter.recycle(frame);
         }
-        while let Some(turn) = listener.turn.poll() {
-            match turn {
-                TurnOutput::EndOfTurn { .. } => {
-                    tally.turns += 1;
-                    speaking = Some(0);
-                    listener.turn.handle_agent_speaking();
-                }
-                TurnOutput::BargeIn { .. } if speaking.is_some() => {
-                    tally.barge_ins += 1;
-                    speaking = None;
-                    listener.turn.handle_agent_done();
-                }
-                _ => {}
-            }
-        }
+        listener.take_turns(&mut speaking, &mut tally);
         // RTP is paced by the clock: one reply frame per 20 ms.
         if let Some(sent) = speaking {
             Law::Ulaw.encode(&reply[sent * FRAME_8K..(sent + 1) * FRAME_8K], &mut codes)?;

@@ -85,6 +85,11 @@ pub struct LabelChange {
     pub label: String,
 }
 
+/// The UIDs a change's body names (`message_id` or `uids`).
+fn body_uids(message_id: Option<&MessageId>, uids: Option<&[u32]>) -> Result<Uids, ApiError> {
+    named_uids(ErrorCode::InvalidBody, message_id, uids, None)
+}
+
 /// The one target folder of a move, from `folder_id`, `folder_ids` (one) or `target`.
 pub(super) fn move_target(
     field: &str,
@@ -120,12 +125,7 @@ pub async fn mark_read(
     element: &Element,
     body: &MarkRead,
 ) -> Result<Value, ApiError> {
-    let uids = named_uids(
-        ErrorCode::InvalidBody,
-        body.message_id.as_ref(),
-        body.uids.as_deref(),
-        None,
-    )?;
+    let uids = body_uids(body.message_id.as_ref(), body.uids.as_deref())?;
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
     let read = body.read.unwrap_or(true);
     let change = if read {
@@ -161,12 +161,7 @@ async fn label(
     body: &LabelChange,
     change: FlagChange,
 ) -> Result<Value, ApiError> {
-    let uids = named_uids(
-        ErrorCode::InvalidBody,
-        body.message_id.as_ref(),
-        body.uids.as_deref(),
-        None,
-    )?;
+    let uids = body_uids(body.message_id.as_ref(), body.uids.as_deref())?;
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
     let label = Label::parse(&body.label)?;
     flags(state, element, &folder, &uids, change, label.as_str()).await?;
@@ -275,12 +270,7 @@ pub async fn move_to_folder(
     element: &Element,
     body: &MoveMessages,
 ) -> Result<Value, ApiError> {
-    let uids = named_uids(
-        ErrorCode::InvalidBody,
-        body.message_id.as_ref(),
-        body.uids.as_deref(),
-        None,
-    )?;
+    let uids = body_uids(body.message_id.as_ref(), body.uids.as_deref())?;
     let folder = FolderName::parse("folder", body.folder.as_deref())?;
     let target = move_target(
         "folder_id",
