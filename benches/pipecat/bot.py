@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -422,8 +423,7 @@ def create_app(opts) -> FastAPI:
     return app
 
 
-def main() -> None:
-    global EVENTS
+def _options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -445,10 +445,47 @@ def main() -> None:
     parser.add_argument(
         "--rtvi", action="store_true", help="keep Pipecat's RTVI processor (off: no RTVI client)"
     )
-    opts = parser.parse_args()
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes, each with its own event loop (one per core scales a "
+        "Python server past its GIL)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the event loop: uvloop (uvicorn's standard install) or the stock asyncio loop",
+    )
+    return parser.parse_args(argv)
+
+
+_OPTIONS_ENV = "VOXGATE_PIPECAT_BOT_ARGS"
+
+
+def app_factory() -> FastAPI:
+    """The app of one uvicorn worker, configured from the arguments `main` was given."""
+    global EVENTS
+    opts = _options(json.loads(os.environ.get(_OPTIONS_ENV, "[]")))
     EVENTS = EventsLog(opts.events_log)
+    return create_app(opts)
+
+
+def main() -> None:
+    opts = _options()
+    # Every worker process builds its app from the same arguments (uvicorn starts workers
+    # from an import string, so they travel in the environment).
+    os.environ[_OPTIONS_ENV] = json.dumps(sys.argv[1:])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     uvicorn.run(
-        create_app(opts), host=opts.host, port=opts.port, workers=1, log_level="warning"
+        "bot:app_factory",
+        factory=True,
+        host=opts.host,
+        port=opts.port,
+        workers=opts.workers,
+        loop=opts.loop,
+        log_level="warning",
     )
 
 

@@ -27,6 +27,7 @@
 pub mod call;
 pub mod callgrind;
 pub mod clips;
+pub mod compare;
 pub mod elks;
 pub mod leg;
 pub mod procstat;

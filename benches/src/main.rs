@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use voxgate_benches::report::{Summary, Sweep};
-use voxgate_benches::run::{self, RunConfig, ServerKind, Target};
+use voxgate_benches::compare::{Comparison, Repeat};
+use voxgate_benches::report::{Machine, Summary, Sweep};
+use voxgate_benches::run::{self, RunConfig, ServerKind, SweepPlan, Target};
 use voxgate_benches::server::{PipecatSpec, Providers};
 use voxgate_benches::sip::SipConfig;
 use voxgate_benches::svg::{self, Chart};
@@ -42,10 +43,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Raise the number of concurrent calls until a level is not clean (underruns, missed
-    /// replies, refused calls, or server-added p99 over the limit).
+    /// Raise the number of concurrent calls, past the first level that is not clean, until
+    /// the server fails or its CPU (or the machine's) saturates.
     Sweep(SweepArgs),
-    /// voxgate and the equivalent Pipecat bot, swept one after the other on this machine.
+    /// voxgate and the equivalent Pipecat bot, each swept to its own limit, the pair
+    /// repeated (3 times by default, alternating who goes first): medians and ranges of every
+    /// figure and ratio.
     Compare(SweepArgs),
     /// SIP calls placed by SIPp on voxgate's SIP leg (fixed providers): call setup, server
     /// CPU and memory per call, and the RTP voxgate sends back.
@@ -155,6 +158,9 @@ struct RunArgs {
     /// Calls start spread over this many seconds.
     #[arg(long, default_value_t = 2.0)]
     ramp: f64,
+    /// uvicorn worker processes for the Pipecat bot (default: one per core).
+    #[arg(long)]
+    pipecat_workers: Option<usize>,
     /// Where the JSON and SVG go.
     #[arg(long, default_value = "bench-out")]
     out: PathBuf,
@@ -164,18 +170,32 @@ struct RunArgs {
 struct SweepArgs {
     #[command(flatten)]
     run: RunArgs,
-    /// First level (calls).
+    /// First level (calls). Default: 100 for voxgate, 2 for Pipecat.
     #[arg(long)]
     start: Option<usize>,
-    /// Each level has this many times the calls of the one before.
-    #[arg(long, default_value_t = 1.5)]
-    factor: f64,
+    /// Each level has this many times the calls of the one before. Default: 1.5 for
+    /// voxgate, 2 for Pipecat (its small levels talk for minutes to reach the turns needed).
+    #[arg(long)]
+    factor: Option<f64>,
     /// Highest level tried.
     #[arg(long, default_value_t = 4000)]
     max: usize,
     /// Largest clean server-added p99, ms.
     #[arg(long, default_value_t = 5.0)]
     max_p99_ms: f64,
+    /// Largest usable server-added p99, ms.
+    #[arg(long, default_value_t = 50.0)]
+    usable_p99_ms: f64,
+    /// A level counts with at least this many turns; small levels talk longer to get them.
+    #[arg(long, default_value_t = 200)]
+    min_turns: usize,
+    /// The longest a level's calls talk, seconds.
+    #[arg(long, default_value_t = 600)]
+    max_duration: u64,
+    /// Run the whole sweep (or comparison) this many times. Default: 1 for `sweep`, 3 for
+    /// `compare`.
+    #[arg(long)]
+    repeat: Option<usize>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -187,13 +207,11 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             None => single(&cli.run).await,
             Some(Command::Sweep(args)) => {
-                let sweep = sweep(&args, args.run.server).await?;
-                write_sweeps(&args.run.out, "sweep", &[sweep])
+                repeated(&args, "sweep", &[args.run.server], args.repeat.unwrap_or(1)).await
             }
             Some(Command::Compare(args)) => {
-                let voxgate = sweep(&args, ServerKind::Voxgate).await?;
-                let pipecat = sweep(&args, ServerKind::Pipecat).await?;
-                write_sweeps(&args.run.out, "compare", &[voxgate, pipecat])
+                let servers = [ServerKind::Voxgate, ServerKind::Pipecat];
+                repeated(&args, "compare", &servers, args.repeat.unwrap_or(3)).await
             }
             Some(Command::Sip(args)) => sip(&args).await,
             Some(Command::Instructions(args)) => instructions(&args),
@@ -273,12 +291,14 @@ fn config(args: &RunArgs, server: ServerKind) -> anyhow::Result<RunConfig> {
         args.voxgate.as_deref(),
         target.is_none() && server == ServerKind::Voxgate,
     )?;
+    let workers = args.pipecat_workers.unwrap_or_else(cores);
     let pipecat = if server == ServerKind::Pipecat {
-        pipecat_venv(&args.pipecat_venv)?
+        pipecat_venv(&args.pipecat_venv, workers)?
     } else {
         PipecatSpec {
             python: args.pipecat_venv.join("bin/python"),
             bot: bot_path(),
+            workers,
         }
     };
     Ok(RunConfig {
@@ -319,17 +339,26 @@ fn bot_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("pipecat/bot.py")
 }
 
-/// The Pipecat venv, made from the pinned requirements if it does not exist yet.
-fn pipecat_venv(venv: &Path) -> anyhow::Result<PipecatSpec> {
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// The Pipecat venv, made from the pinned requirements if it does not exist yet, and brought
+/// up to them when they changed since (a copy of what it was made from is kept in it).
+fn pipecat_venv(venv: &Path, workers: usize) -> anyhow::Result<PipecatSpec> {
     let python = venv.join("bin/python");
-    if !python.is_file() {
-        let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipecat/requirements.txt");
-        println!("setting up the Pipecat venv in {} (once)", venv.display());
-        let ok = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(venv)
-            .status()?
-            .success()
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipecat/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)?;
+    let stamp = venv.join("voxgate-requirements.txt");
+    let made = std::fs::read_to_string(&stamp).unwrap_or_default();
+    if !python.is_file() || made != wanted {
+        println!("setting up the Pipecat venv in {}", venv.display());
+        let ok = (python.is_file()
+            || std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(venv)
+                .status()?
+                .success())
             && std::process::Command::new(venv.join("bin/pip"))
                 .args(["install", "-q", "-r"])
                 .arg(&requirements)
@@ -340,10 +369,12 @@ fn pipecat_venv(venv: &Path) -> anyhow::Result<PipecatSpec> {
             "could not set up the Pipecat venv in {}",
             venv.display()
         );
+        std::fs::write(&stamp, wanted)?;
     }
     Ok(PipecatSpec {
         python,
         bot: bot_path(),
+        workers,
     })
 }
 
@@ -384,25 +415,94 @@ async fn single(args: &RunArgs) -> anyhow::Result<()> {
 async fn sweep(args: &SweepArgs, server: ServerKind) -> anyhow::Result<Sweep> {
     let config = config(&args.run, server)?;
     let clips = clips::load()?;
-    let start = args.start.unwrap_or(match server {
-        ServerKind::Voxgate => 50,
-        ServerKind::Pipecat => 2,
-    });
+    // Saturated at 90 % of the cores the server can use: the machine's for voxgate (one
+    // process, a thread per core), one per uvicorn worker for the Pipecat bot.
+    let usable_cores = match server {
+        ServerKind::Voxgate => cores(),
+        ServerKind::Pipecat => config.pipecat.workers.clamp(1, cores()),
+    };
+    let plan = SweepPlan {
+        start: args.start.unwrap_or(match server {
+            ServerKind::Voxgate => 100,
+            ServerKind::Pipecat => 2,
+        }),
+        factor: args.factor.unwrap_or(match server {
+            ServerKind::Voxgate => 1.5,
+            ServerKind::Pipecat => 2.0,
+        }),
+        max: args.max,
+        clean_p99_ms: args.max_p99_ms,
+        usable_p99_ms: args.usable_p99_ms,
+        min_turns: args.min_turns,
+        max_duration: Duration::from_secs(args.max_duration),
+        server_saturated_percent: 90.0 * usable_cores as f64,
+        machine_saturated_percent: 95.0,
+    };
     println!(
-        "sweep of {} from {start} calls, x{} per level",
+        "sweep of {} from {} calls, x{} per level, at least {} turns per level",
         server_name(&args.run, server),
-        args.factor
+        plan.start,
+        plan.factor,
+        plan.min_turns
     );
-    run::sweep(
-        &config,
-        &clips,
-        start,
-        args.factor,
-        args.max,
-        args.max_p99_ms,
-        print_summary,
-    )
-    .await
+    let sweep = run::sweep(&config, &clips, &plan, print_summary).await?;
+    println!(
+        "{}: largest clean level {} calls, largest usable level {} calls ({:.0} calls per server core); stopped because {}",
+        sweep.server,
+        sweep.max_clean_calls,
+        sweep.usable_calls,
+        sweep.usable_calls_per_server_core,
+        sweep.stop
+    );
+    Ok(sweep)
+}
+
+/// Sweeps `servers` `repeat` times, the order alternating between repeats so neither always
+/// runs on the warmer (or busier) machine, and writes `<name>.json` (every level of every
+/// repeat) after each repeat, then the plots and the Markdown table.
+async fn repeated(
+    args: &SweepArgs,
+    name: &str,
+    servers: &[ServerKind],
+    repeat: usize,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.run.out)?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let mut repeats = Vec::with_capacity(repeat);
+    for index in 1..=repeat.max(1) {
+        let mut order = servers.to_vec();
+        if index % 2 == 0 {
+            order.reverse();
+        }
+        let mut sweeps = Vec::with_capacity(order.len());
+        for server in order {
+            println!("repeat {index} of {repeat}");
+            sweeps.push(sweep(args, server).await?);
+        }
+        // The servers in their canonical order, whichever ran first.
+        sweeps.sort_by_key(|s| servers.iter().position(|k| k.name() == s.server));
+        repeats.push(Repeat { index, sweeps });
+        let partial = Comparison::new(command.clone(), Machine::read(), repeats.clone());
+        std::fs::write(
+            args.run.out.join(format!("{name}.json")),
+            serde_json::to_string_pretty(&partial)?,
+        )?;
+    }
+    let comparison = Comparison::new(command, Machine::read(), repeats);
+    let json = args.run.out.join(format!("{name}.json"));
+    std::fs::write(&json, serde_json::to_string_pretty(&comparison)?)?;
+    let plot = args.run.out.join(format!("{name}.svg"));
+    std::fs::write(&plot, svg::render(&comparison.charts()))?;
+    let table = args.run.out.join(format!("{name}.md"));
+    std::fs::write(&table, voxgate_benches::compare::report(&comparison))?;
+    print!("{}", comparison.summary());
+    println!(
+        "wrote {}, {} and {}",
+        json.display(),
+        plot.display(),
+        table.display()
+    );
+    Ok(())
 }
 
 /// What the reports call the server under test.
@@ -503,60 +603,6 @@ async fn sip(args: &SipArgs) -> anyhow::Result<()> {
     }
     println!("{}", voxgate_benches::sip::report::table(&levels));
     let (json, plot) = voxgate_benches::sip::report::write(&args.out, &levels)?;
-    println!("wrote {} and {}", json.display(), plot.display());
-    Ok(())
-}
-
-fn write_sweeps(out: &Path, name: &str, sweeps: &[Sweep]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)?;
-    for s in sweeps {
-        println!(
-            "{}: largest clean level {} calls = {:.0} calls per core of this machine; {:.0} calls per core of server CPU ({})",
-            s.server,
-            s.max_clean_calls,
-            s.clean_calls_per_core,
-            s.calls_per_server_core,
-            s.criterion
-        );
-    }
-    if let [voxgate, pipecat] = sweeps
-        && pipecat.clean_calls_per_core > 0.0
-    {
-        println!(
-            "voxgate / Pipecat: {:.1}x the clean calls per core, {:.1}x per core of server CPU",
-            voxgate.clean_calls_per_core / pipecat.clean_calls_per_core,
-            voxgate.calls_per_server_core / pipecat.calls_per_server_core.max(f64::MIN_POSITIVE)
-        );
-    }
-    let json = out.join(format!("{name}.json"));
-    std::fs::write(&json, serde_json::to_string_pretty(sweeps)?)?;
-    let series = |f: fn(&Summary) -> f64| -> Vec<svg::Series> {
-        sweeps
-            .iter()
-            .map(|s| {
-                let pts = s.levels.iter().map(|l| (l.calls as f64, f(l))).collect();
-                (s.server.clone(), pts)
-            })
-            .collect()
-    };
-    let charts = [
-        Chart {
-            title: "server CPU against concurrent calls".into(),
-            x_label: "concurrent calls".into(),
-            y_label: "CPU, % of one core".into(),
-            log_x: false,
-            series: series(|l| l.resources.cpu_percent),
-        },
-        Chart {
-            title: "server-added latency p99 against concurrent calls".into(),
-            x_label: "concurrent calls".into(),
-            y_label: "p99 ms".into(),
-            log_x: false,
-            series: series(|l| l.latency_ms.get("server_added").map_or(0.0, |p| p.p99)),
-        },
-    ];
-    let plot = out.join(format!("{name}.svg"));
-    std::fs::write(&plot, svg::render(&charts))?;
     println!("wrote {} and {}", json.display(), plot.display());
     Ok(())
 }

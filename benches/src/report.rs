@@ -96,6 +96,9 @@ pub struct Resources {
     pub rss_mb_per_call: f64,
     /// Calls per core of server CPU at this load: calls / (cpu_percent / 100).
     pub calls_per_server_core: f64,
+    /// The whole machine's busy CPU (server, harness and the rest), % of all its cores.
+    #[serde(default)]
+    pub machine_cpu_percent: f64,
 }
 
 /// The machine and build.
@@ -172,4 +175,26 @@ pub struct Sweep {
     pub clean_calls_per_core: f64,
     /// At the largest clean level: calls / server CPU cores used.
     pub calls_per_server_core: f64,
+    /// The most calls that ran usable (clean but for a server-added p99 up to 50 ms).
+    #[serde(default)]
+    pub usable_calls: usize,
+    /// At the largest usable level: calls / server CPU cores used.
+    #[serde(default)]
+    pub usable_calls_per_server_core: f64,
+    /// Index in `levels` of the largest clean level.
+    #[serde(default)]
+    pub clean_level: Option<usize>,
+    /// Index in `levels` of the largest usable level.
+    #[serde(default)]
+    pub usable_level: Option<usize>,
+    /// Why the sweep stopped where it did.
+    #[serde(default)]
+    pub stop: String,
+}
+
+impl Sweep {
+    /// The largest usable level's summary.
+    pub fn usable(&self) -> Option<&Summary> {
+        self.usable_level.and_then(|i| self.levels.get(i))
+    }
 }

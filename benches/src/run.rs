@@ -27,7 +27,8 @@ pub enum ServerKind {
 }
 
 impl ServerKind {
-    fn name(self) -> &'static str {
+    /// What the reports call it: `voxgate` or `pipecat`.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Voxgate => "voxgate",
             Self::Pipecat => "pipecat",
@@ -333,6 +334,7 @@ pub(crate) fn resources(
         },
     };
     let cpu = procstat::cpu_percent(first, last);
+    let machine = procstat::machine_percent(first, last);
     let mb = |b: u64| b as f64 / 1024.0 / 1024.0;
     let peak = samples.iter().map(|s| s.rss).max().unwrap_or(0);
     let idle_rss = idle.map_or(0, |s| s.rss);
@@ -340,6 +342,7 @@ pub(crate) fn resources(
     Resources {
         cpu_percent: cpu,
         cpu_percent_per_call: cpu / calls_f,
+        machine_cpu_percent: machine,
         rss_mb_idle: mb(idle_rss),
         rss_mb_peak: mb(peak),
         rss_mb_per_call: mb(peak.saturating_sub(idle_rss)) / calls_f,
@@ -351,8 +354,80 @@ pub(crate) fn resources(
     }
 }
 
-/// Runs `base` at `start` calls, then `factor` times more each time, until a level is not
-/// clean (see [`Summary::clean`]) or `max` is passed.
+/// How a sweep climbs and when it stops.
+#[derive(Debug, Clone)]
+pub struct SweepPlan {
+    /// The first level (calls).
+    pub start: usize,
+    /// Each level has this many times the calls of the one before.
+    pub factor: f64,
+    /// The highest level tried.
+    pub max: usize,
+    /// A clean level's server-added p99 is at most this, ms.
+    pub clean_p99_ms: f64,
+    /// A usable level's server-added p99 is at most this, ms.
+    pub usable_p99_ms: f64,
+    /// A level counts only with at least this many turns: a p99 of fewer is just a maximum.
+    /// Calls talk longer than the base duration at small levels to get them.
+    pub min_turns: usize,
+    /// The longest a level's calls may talk.
+    pub max_duration: Duration,
+    /// The server's CPU is saturated at this, % of one core (90 % of the cores it can use).
+    pub server_saturated_percent: f64,
+    /// The machine is saturated at this busy %, of all cores: the harness can no longer
+    /// drive the load honestly.
+    pub machine_saturated_percent: f64,
+}
+
+impl SweepPlan {
+    /// How long the calls of a `calls` level talk: the base duration, or longer when
+    /// `turn_rate` (turns per call-second, from the level before) would give fewer than
+    /// `min_turns` turns, with a quarter to spare.
+    pub fn duration(&self, base: Duration, calls: usize, turn_rate: f64) -> Duration {
+        let rate = (calls.max(1) as f64 * turn_rate).max(1e-3);
+        let needed = Duration::from_secs_f64((self.min_turns as f64 * 1.25 / rate).ceil());
+        base.max(needed).min(self.max_duration.max(base))
+    }
+
+    /// Why the sweep stops after `level`, if it does.
+    pub fn stop(&self, level: &Summary) -> Option<String> {
+        let failed = level.calls_refused + level.calls_failed;
+        if failed > 0 || level.unanswered > 0 || level.playout.underruns > 0 {
+            return Some(format!(
+                "the server failed at {} calls: {} refused, {} failed, {} unanswered turns, {} underruns",
+                level.calls,
+                level.calls_refused,
+                level.calls_failed,
+                level.unanswered,
+                level.playout.underruns
+            ));
+        }
+        let r = &level.resources;
+        if r.cpu_percent >= self.server_saturated_percent {
+            return Some(format!(
+                "the server's CPU saturated at {} calls ({:.0} % of a core)",
+                level.calls, r.cpu_percent
+            ));
+        }
+        if r.machine_cpu_percent >= self.machine_saturated_percent {
+            return Some(format!(
+                "the machine saturated at {} calls ({:.0} % busy, server and harness)",
+                level.calls, r.machine_cpu_percent
+            ));
+        }
+        None
+    }
+
+    /// A level with enough turns, nothing refused, failed or unanswered, no underruns and a
+    /// server-added p99 within `p99_ms`.
+    pub fn within(&self, level: &Summary, p99_ms: f64) -> bool {
+        level.turns >= self.min_turns && level.clean(p99_ms)
+    }
+}
+
+/// Runs `base` at `plan.start` calls, then `plan.factor` times more each time, past the
+/// first unclean level, until the server fails, its CPU or the machine's saturates, or
+/// `plan.max` is passed. Reports the largest clean and the largest usable level.
 ///
 /// # Errors
 ///
@@ -360,45 +435,161 @@ pub(crate) fn resources(
 pub async fn sweep(
     base: &RunConfig,
     clips: &[Clip],
-    start: usize,
-    factor: f64,
-    max: usize,
-    max_p99_ms: f64,
+    plan: &SweepPlan,
     mut progress: impl FnMut(&Summary),
 ) -> anyhow::Result<Sweep> {
-    let mut levels = Vec::new();
-    let mut calls = start.max(1);
-    let mut best: Option<Summary> = None;
-    while calls <= max {
+    let mut levels: Vec<Summary> = Vec::new();
+    let mut calls = plan.start.max(1);
+    // A turn per 3.3 s of a call (the script's pace) until a level has measured it.
+    let mut turn_rate = 0.3;
+    let mut stop = format!("the highest level tried ({} calls) was reached", plan.max);
+    while calls <= plan.max {
         let config = RunConfig {
             calls,
+            duration: plan.duration(base.duration, calls, turn_rate),
             ..base.clone()
         };
         let mut summary = run(&config, clips)
             .await
             .with_context(|| format!("{} calls", calls))?;
         progress(&summary);
-        let clean = summary.clean(max_p99_ms);
         summary.voice_to_voice_ms.clear();
         summary.server_added_ms.clear();
-        levels.push(summary.clone());
-        if !clean {
+        if summary.turns > 0 {
+            turn_rate = summary.turns as f64 / (calls as f64 * summary.duration_s.max(1.0));
+        }
+        let reason = plan.stop(&summary);
+        levels.push(summary);
+        if let Some(reason) = reason {
+            stop = reason;
             break;
         }
-        best = Some(summary);
-        calls = ((calls as f64 * factor).ceil() as usize).max(calls + 1);
+        calls = ((calls as f64 * plan.factor).ceil() as usize).max(calls + 1);
     }
+    let largest = |p99_ms: f64| {
+        levels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| plan.within(l, p99_ms))
+            .max_by_key(|(_, l)| l.calls)
+            .map(|(i, _)| i)
+    };
+    let (clean, usable) = (largest(plan.clean_p99_ms), largest(plan.usable_p99_ms));
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let max_clean = best.as_ref().map_or(0, |s| s.calls);
+    let calls_at = |i: Option<usize>| i.map_or(0, |i| levels[i].calls);
+    let per_core_at =
+        |i: Option<usize>| i.map_or(0.0, |i| levels[i].resources.calls_per_server_core);
     Ok(Sweep {
         server: base.server.name().to_owned(),
         criterion: format!(
-            "clean = no refused, failed or unanswered call, zero underruns, server-added p99 \
-             <= {max_p99_ms} ms"
+            "clean = at least {} turns, no refused, failed or unanswered call, zero underruns, \
+             server-added p99 <= {} ms; usable = the same with p99 <= {} ms",
+            plan.min_turns, plan.clean_p99_ms, plan.usable_p99_ms
         ),
+        max_clean_calls: calls_at(clean),
+        clean_calls_per_core: calls_at(clean) as f64 / cores as f64,
+        calls_per_server_core: per_core_at(clean),
+        usable_calls: calls_at(usable),
+        usable_calls_per_server_core: per_core_at(usable),
+        clean_level: clean,
+        usable_level: usable,
+        stop,
         levels,
-        max_clean_calls: max_clean,
-        clean_calls_per_core: max_clean as f64 / cores as f64,
-        calls_per_server_core: best.map_or(0.0, |s| s.resources.calls_per_server_core),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Resources;
+
+    fn plan() -> SweepPlan {
+        SweepPlan {
+            start: 2,
+            factor: 2.0,
+            max: 100,
+            clean_p99_ms: 5.0,
+            usable_p99_ms: 50.0,
+            min_turns: 200,
+            max_duration: Duration::from_secs(600),
+            server_saturated_percent: 180.0,
+            machine_saturated_percent: 95.0,
+        }
+    }
+
+    fn level(calls: usize, turns: usize, p99: f64, cpu: f64, machine: f64) -> Summary {
+        let mut s = Summary {
+            calls,
+            turns,
+            resources: Resources {
+                cpu_percent: cpu,
+                machine_cpu_percent: machine,
+                ..Resources::default()
+            },
+            ..Summary::default()
+        };
+        s.latency_ms.insert(
+            "server_added".into(),
+            crate::stats::Percentiles {
+                n: turns,
+                p99,
+                ..Default::default()
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn small_levels_talk_longer_to_reach_the_turns_a_p99_needs() {
+        let p = plan();
+        let base = Duration::from_secs(30);
+        // 2 calls at a turn per 4 s: 200 turns (and a quarter to spare) take 500 s.
+        assert_eq!(p.duration(base, 2, 0.25), Duration::from_secs(500));
+        // 100 calls get 200 turns in 10 s: the base duration stands.
+        assert_eq!(p.duration(base, 100, 0.25), base);
+        // Never past the cap, never under the base.
+        assert_eq!(p.duration(base, 1, 0.001), Duration::from_secs(600));
+        assert_eq!(
+            p.duration(Duration::from_secs(900), 1, 0.001),
+            Duration::from_secs(900)
+        );
+    }
+
+    #[test]
+    fn the_sweep_goes_on_past_an_unclean_level_until_the_server_fails_or_saturates() {
+        let p = plan();
+        // A slow p99 is not a reason to stop.
+        assert_eq!(p.stop(&level(8, 300, 900.0, 50.0, 40.0)), None);
+        let failed = Summary {
+            calls_failed: 1,
+            ..level(8, 300, 1.0, 50.0, 40.0)
+        };
+        assert!(
+            p.stop(&failed)
+                .is_some_and(|r| r.contains("failed at 8 calls"))
+        );
+        let mut dry = level(8, 300, 1.0, 50.0, 40.0);
+        dry.playout.underruns = 3;
+        assert!(p.stop(&dry).is_some_and(|r| r.contains("3 underruns")));
+        assert!(
+            p.stop(&level(8, 300, 1.0, 185.0, 96.0))
+                .is_some_and(|r| r.contains("server's CPU saturated"))
+        );
+        assert!(
+            p.stop(&level(8, 300, 1.0, 100.0, 97.0))
+                .is_some_and(|r| r.contains("machine saturated"))
+        );
+    }
+
+    #[test]
+    fn a_level_counts_only_with_enough_turns() {
+        let p = plan();
+        assert!(p.within(&level(8, 200, 4.0, 10.0, 10.0), 5.0));
+        assert!(
+            !p.within(&level(8, 199, 4.0, 10.0, 10.0), 5.0),
+            "a p99 of 199 is a maximum"
+        );
+        assert!(!p.within(&level(8, 300, 6.0, 10.0, 10.0), 5.0));
+        assert!(p.within(&level(8, 300, 6.0, 10.0, 10.0), 50.0));
+    }
 }

@@ -46,6 +46,19 @@ pub struct Spawned {
 
 impl Drop for Spawned {
     fn drop(&mut self) {
+        // Its workers (uvicorn forks them) go too; a Ctrl-C reaches them all anyway, as they
+        // stay in the harness's process group.
+        let children: Vec<String> = crate::procstat::descendants(self.pid)
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        if !children.is_empty() {
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .args(&children)
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.start_kill();
     }
 }
@@ -143,6 +156,8 @@ pub struct PipecatSpec {
     pub python: PathBuf,
     /// `benches/pipecat/bot.py`.
     pub bot: PathBuf,
+    /// uvicorn worker processes (one per core: Pipecat's way past the GIL).
+    pub workers: usize,
 }
 
 /// Starts the Pipecat bot and waits until it is ready.
@@ -162,6 +177,10 @@ pub async fn spawn_pipecat(spec: &PipecatSpec, dir: &Path) -> anyhow::Result<Spa
             "127.0.0.1",
             "--port",
             &port.to_string(),
+            "--workers",
+            &spec.workers.max(1).to_string(),
+            "--loop",
+            "uvloop",
             "--events-log",
         ])
         .arg(&events);

@@ -141,11 +141,13 @@ fn a_sweep_stops_at_its_maximum_and_writes_its_report() {
             "0.5",
             "--max-p99-ms",
             "250",
+            "--min-turns",
+            "1",
         ],
         out.path(),
     );
-    let sweeps = read_json(&out.path().join("sweep.json"));
-    let sweep = &sweeps[0];
+    let report = read_json(&out.path().join("sweep.json"));
+    let sweep = &report["repeats"][0]["sweeps"][0];
     assert_eq!(sweep["server"], "voxgate");
     let levels: Vec<f64> = sweep["levels"]
         .as_array()
@@ -155,6 +157,15 @@ fn a_sweep_stops_at_its_maximum_and_writes_its_report() {
         .collect();
     assert_eq!(levels, [1.0, 2.0], "{sweep:#}");
     assert_eq!(number(sweep, "/max_clean_calls"), 2.0, "{sweep:#}");
+    assert_eq!(number(sweep, "/usable_calls"), 2.0, "{sweep:#}");
+    assert!(
+        sweep["stop"]
+            .as_str()
+            .is_some_and(|s| s.contains("highest level")),
+        "{sweep:#}"
+    );
     let svg = std::fs::read_to_string(out.path().join("sweep.svg")).expect("plot written");
-    assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+    assert_eq!(svg.matches("<polyline").count(), 5, "{svg}");
+    let md = std::fs::read_to_string(out.path().join("sweep.md")).expect("table written");
+    assert!(md.contains("| calls per server core |"), "{md}");
 }
