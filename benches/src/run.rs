@@ -622,12 +622,14 @@ mod tests {
     #[test]
     fn a_level_counts_only_with_enough_turns() {
         let p = plan();
-        assert!(p.within(&level(8, 200, 4.0, 10.0, 10.0), 5.0));
+        assert!(p.clean(&level(8, 200, 4.0, 10.0, 10.0)));
         assert!(
-            !p.within(&level(8, 199, 4.0, 10.0, 10.0), 5.0),
+            !p.clean(&level(8, 199, 4.0, 10.0, 10.0)),
             "a p99 of 199 is a maximum"
         );
-        assert!(!p.within(&level(8, 300, 6.0, 10.0, 10.0), 5.0));
-        assert!(p.within(&level(8, 300, 6.0, 10.0, 10.0), 50.0));
+        assert!(!p.usable(&level(8, 199, 4.0, 10.0, 10.0)));
+        assert!(!p.clean(&level(8, 300, 6.0, 10.0, 10.0)));
+        assert!(p.usable(&level(8, 300, 6.0, 10.0, 10.0)));
+        assert!(!p.usable(&level(8, 300, 51.0, 10.0, 10.0)));
     }
 }
