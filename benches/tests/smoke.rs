@@ -141,6 +141,8 @@ fn a_sweep_stops_at_its_maximum_and_writes_its_report() {
             "0.5",
             "--max-p99-ms",
             "250",
+            "--usable-p99-ms",
+            "250",
             "--min-turns",
             "1",
         ],
