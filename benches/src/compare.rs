@@ -16,7 +16,8 @@ use crate::svg::{Chart, Series};
 pub struct Repeat {
     /// 1-based.
     pub index: usize,
-    /// The servers' sweeps, in the order they ran.
+    /// The servers' sweeps, in one fixed order whichever ran first (see `index` for who
+    /// went first: odd repeats run the first server first).
     pub sweeps: Vec<Sweep>,
 }
 
@@ -489,14 +490,16 @@ pub fn report(c: &Comparison) -> String {
     out
 }
 
+/// The sweep of server `name` in repeat `r`.
+fn sweep_of<'a>(r: &'a Repeat, name: &str) -> Option<&'a Sweep> {
+    r.sweeps.iter().find(|s| s.server == name)
+}
+
 fn rows(repeats: &[Repeat]) -> Vec<Row> {
     let names: Vec<String> = repeats
         .first()
         .map(|r| r.sweeps.iter().map(|s| s.server.clone()).collect())
         .unwrap_or_default();
-    let sweep_of = |r: &'_ Repeat, name: &str| -> Option<Sweep> {
-        r.sweeps.iter().find(|s| s.server == name).cloned()
-    };
     FIGURES
         .iter()
         .map(|f| {
@@ -505,7 +508,7 @@ fn rows(repeats: &[Repeat]) -> Vec<Row> {
                 .map(|n| {
                     let values: Vec<f64> = repeats
                         .iter()
-                        .filter_map(|r| f.read(&sweep_of(r, n)?))
+                        .filter_map(|r| f.read(sweep_of(r, n)?))
                         .collect();
                     (n.clone(), Spread::of(&values))
                 })
@@ -515,8 +518,8 @@ fn rows(repeats: &[Repeat]) -> Vec<Row> {
                     let ratios: Vec<f64> = repeats
                         .iter()
                         .filter_map(|r| {
-                            let x = f.read(&sweep_of(r, a)?)?;
-                            let y = f.read(&sweep_of(r, b)?)?;
+                            let x = f.read(sweep_of(r, a)?)?;
+                            let y = f.read(sweep_of(r, b)?)?;
                             let (num, den) = match f.better {
                                 Better::Higher => (x, y),
                                 Better::Lower => (y, x),
