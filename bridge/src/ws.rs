@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -127,8 +127,8 @@ fn token_matches(expected: &str, given: Option<&str>) -> bool {
 /// What [`WsLeg::recv`] delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LegInput {
-    /// A text frame.
-    Text(String),
+    /// A text frame, as the socket layer received it (not copied).
+    Text(Utf8Bytes),
     /// A binary frame of this many bytes.
     Binary(usize),
     /// The socket closed or failed.
@@ -141,7 +141,7 @@ impl LegInput {
     /// The same, as the session's [`Input`].
     pub fn as_input(&self) -> Input<'_> {
         match self {
-            Self::Text(text) => Input::Text(text),
+            Self::Text(text) => Input::Text(text.as_str()),
             Self::Binary(len) => Input::Binary { len: *len },
             Self::Closed => Input::Closed,
             Self::TooLarge(len) => Input::TooLarge { len: *len },
@@ -162,7 +162,7 @@ impl WsLeg {
         loop {
             return match self.socket.recv().await {
                 None | Some(Ok(Message::Close(_))) => LegInput::Closed,
-                Some(Ok(Message::Text(text))) => LegInput::Text(text.as_str().to_owned()),
+                Some(Ok(Message::Text(text))) => LegInput::Text(text),
                 Some(Ok(Message::Binary(bytes))) => LegInput::Binary(bytes.len()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 Some(Err(e)) => classify_error(&e.to_string()),

@@ -45,4 +45,14 @@ pub enum PipelineError {
         /// The length of the chunk it was given.
         got: usize,
     },
+    /// A reply gave no sign of progress (no transcript, text or audio) for this long and
+    /// was given up.
+    #[error("the reply made no progress for {after:?}")]
+    ReplyStalled {
+        /// The agent's `turn.reply_timeout`.
+        after: std::time::Duration,
+    },
+    /// The reply task ended without saying how (it panicked or was dropped).
+    #[error("the reply task ended without finishing")]
+    ReplyLost,
 }

@@ -7,6 +7,7 @@
 
 use tokio::sync::broadcast;
 
+use crate::call::EndReason;
 use crate::metrics::TurnMetrics;
 
 /// Something that happened on a call.
@@ -59,8 +60,9 @@ pub enum CallEvent {
     Ended {
         /// The carrier's call id.
         call_id: String,
-        /// `done`, `hangup`, `error`, or `agent` when the agent hung up.
-        reason: String,
+        /// Why; in JSON and on the call record its documented word (`done`, `hangup`,
+        /// `agent`, `idle`, `error`).
+        reason: EndReason,
         /// The typed error code when the call ended in error.
         error: Option<String>,
         /// Completed turns.

@@ -7,15 +7,17 @@
 //! sends the agent's audio through it as fast as [`Leg::can_send`] allows, and cuts it off
 //! with [`Leg::interrupt`] at barge-in. Every method but [`Leg::next_step`] and
 //! [`Leg::recv`] is synchronous and allocation-free per frame; those two await only the
-//! socket.
+//! socket, and neither reads the clock: what `recv` received is handed to the session by
+//! [`Leg::handle_received`] at the time the driver gives.
 
-mod elks;
+pub(crate) mod elks;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use voxgate_media::AudioFrame;
 
+use crate::call::EndReason;
 use crate::error::PipelineError;
 
 pub use elks::ElksLeg;
@@ -38,13 +40,25 @@ pub enum LegEvent {
     Digit(char),
     /// The call ended.
     Ended {
-        /// `done` (the call completed), `hangup` (the caller hung up) or `error`.
-        reason: &'static str,
+        /// How the leg's side ended: completed, the caller hung up, or a failure with its
+        /// stable code.
+        reason: EndReason,
         /// The carrier's or the peer's words, if any.
         message: Option<String>,
-        /// The stable code of the failure, if one ended it.
-        error: Option<&'static str>,
     },
+}
+
+/// How much agent audio the leg takes at one moment: what the call core paces by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegRoom {
+    /// When this was read.
+    pub at: Instant,
+    /// One more 20 ms frame fits now.
+    pub can_send: bool,
+    /// Agent audio sent and not yet played to the caller.
+    pub buffered: Duration,
+    /// When a frame fits again (`at` if one fits now).
+    pub next_send_at: Instant,
 }
 
 /// The next thing a leg has for the call.
@@ -65,9 +79,12 @@ pub trait Leg: Send + 'static {
     /// has nothing more for now.
     fn next_step(&mut self, now: Instant) -> impl Future<Output = Option<LegStep>> + Send;
 
-    /// Waits for the next input from the socket and hands it to the session. Cancel-safe:
-    /// used in `select!`.
+    /// Waits for the next input from the socket and keeps it for
+    /// [`handle_received`](Self::handle_received). Cancel-safe: used in `select!`.
     fn recv(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Hands what [`recv`](Self::recv) received to the session, as arrived at `now`.
+    fn handle_received(&mut self, now: Instant);
 
     /// When the session next needs [`handle_timeout`](Self::handle_timeout).
     fn poll_timeout(&self) -> Option<Instant>;
@@ -99,6 +116,17 @@ pub trait Leg: Send + 'static {
 
     /// The agent (or a refused call) hangs up.
     fn hangup(&mut self, now: Instant);
+
+    /// [`can_send`](Self::can_send), [`buffered`](Self::buffered) and
+    /// [`next_send_at`](Self::next_send_at) at `now`, for the call core.
+    fn room(&self, now: Instant) -> LegRoom {
+        LegRoom {
+            at: now,
+            can_send: self.can_send(now),
+            buffered: self.buffered(now),
+            next_send_at: self.next_send_at(now),
+        }
+    }
 
     /// Closes the socket; the task ends after this.
     fn close(self) -> impl Future<Output = ()> + Send;

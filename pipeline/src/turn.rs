@@ -40,6 +40,15 @@ pub struct TurnConfig {
     /// the VAD's answer there is always "no speech". Half of a call is the caller
     /// listening, so this halves the VAD's cost. Default -55; -120 asks the VAD always.
     pub silence_floor_dbfs: f32,
+    /// The agent hangs up (end reason `idle`) when nobody has spoken for this long: the
+    /// caller said nothing and no reply is playing. Default 60 s; 0 never.
+    #[serde(with = "millis")]
+    pub idle_timeout: Duration,
+    /// A reply that shows no progress (no transcript, brain text or audio) for this long is
+    /// given up and the agent listens again, so a dead provider never holds the call in
+    /// silence. Default 20 s (a local model's first token on a loaded machine takes a few).
+    #[serde(with = "millis")]
+    pub reply_timeout: Duration,
 }
 
 impl Default for TurnConfig {
@@ -50,6 +59,8 @@ impl Default for TurnConfig {
             end_silence: Duration::from_millis(300),
             barge_in_min: Duration::from_millis(200),
             silence_floor_dbfs: -55.0,
+            idle_timeout: Duration::from_secs(60),
+            reply_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -80,6 +91,9 @@ impl TurnConfig {
                     self.silence_floor_dbfs
                 ),
             );
+        }
+        if self.reply_timeout.is_zero() {
+            return bad("reply_timeout", "must be more than 0".to_owned());
         }
         Ok(())
     }

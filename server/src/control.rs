@@ -315,7 +315,7 @@ fn update(event: CallEvent) -> Option<CallUpdate> {
             ..
         } => CallUpdate::Ended {
             carrier_call_id: call_id,
-            reason,
+            reason: reason.as_str().to_owned(),
             error,
         },
         // Digits go to the live event stream, and to the brain as part of the conversation.

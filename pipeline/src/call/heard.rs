@@ -51,6 +51,10 @@ impl HeardText {
     pub(crate) fn heard(&self, played: Duration) -> String {
         let mut words: Vec<&str> = Vec::new();
         for p in &self.pieces {
+            // A piece the mouth gave no audio for (it failed or stalled) was never heard.
+            if p.len.is_zero() {
+                continue;
+            }
             if played >= p.start + p.len {
                 words.extend(p.text.split_whitespace());
                 continue;

@@ -1,11 +1,13 @@
 //! The per-call voice loop and the [`Pipeline`] that runs one per 46elks call.
 //!
-//! [`Pipeline`] is the bridge's [`CallHandler`]: for each accepted WebSocket it runs one
-//! call task that owns everything of that call (the sans-IO [`Session`](voxgate_bridge::Session),
-//! the [`TurnController`](crate::turn::TurnController), the slot's buffers and VAD) in a
-//! single `select!` over the socket, the session's timers, outbound pacing and the reply
-//! task's events. Nothing of a call is shared with another call but the engines (loaded once)
-//! and the slot pool (touched twice per call).
+//! [`Pipeline`] is the bridge's [`CallHandler`]: for each accepted WebSocket (and each SIP
+//! call, through [`Pipeline::run_leg`]) it runs one call task. The task (`task.rs`) is a
+//! thin driver: everything that decides what happens on the call is the sans-IO
+//! [`CallCore`] (the slot's buffers and [`VadStream`](vad), the
+//! [`TurnController`](crate::turn::TurnController), the conversation, the reply in progress
+//! and the call's timers), which the driver feeds with the leg's events, the VAD's answers,
+//! the reply job's progress and the time. Nothing of a call is shared with another call but
+//! the engines (loaded once) and the slot pool (touched twice per call).
 //!
 //! The flow of one call:
 //!
@@ -21,13 +23,16 @@
 //!    fast as the carrier's buffer cap allows (`max_buffered`, 1 s by default).
 //! 6. Barge-in: the reply task is dropped (cancelling brain and mouth), the queue is
 //!    flushed, `interrupt` is sent, and the transcript keeps only what the caller heard.
-//! 7. `bye` from either side, a lost socket or an idle timeout ends the call; the slot goes
-//!    back to the pool when the task ends.
+//! 7. `bye` from either side, a lost socket, a dead carrier or a caller silent for the
+//!    agent's `turn.idle_timeout` ends the call; the slot goes back to the pool at once.
 
+pub mod core;
+mod end;
 mod heard;
 mod reply;
 mod slot;
 mod task;
+mod vad;
 
 use std::sync::Arc;
 
@@ -45,6 +50,9 @@ use crate::metrics::Metrics;
 use crate::providers::{Brain, Ears, Mouth, VadFactory};
 use crate::slots::SlotPool;
 
+pub use self::core::{CallCore, CallInput, CallOutput, CallShared, ReplyEvent, ReplyId};
+pub use end::EndReason;
+pub use reply::ReplyJob;
 pub use slot::CallSlot;
 
 /// The engines an agent runs with, loaded once and shared by every call.
@@ -91,11 +99,10 @@ impl Default for PipelineConfig {
 
 /// What every call of one pipeline shares.
 struct Shared {
-    agent: AgentConfig,
+    /// What each call's core is made with.
+    call: CallShared,
     session: SessionConfig,
     engines: Arc<Engines>,
-    slots: Arc<SlotPool<CallSlot>>,
-    metrics: Arc<Metrics>,
     bus: Arc<dyn EventBus>,
     /// Where each call's agent settings and history come from (none: the agent above).
     contexts: std::sync::OnceLock<Arc<dyn CallContexts>>,
@@ -110,9 +117,9 @@ pub struct Pipeline {
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("agent", &self.shared.agent.name)
+            .field("agent", &self.shared.call.agent.name)
             .field("engines", &self.shared.engines)
-            .field("slots", &self.shared.slots.capacity())
+            .field("slots", &self.shared.call.slots.capacity())
             .finish()
     }
 }
@@ -159,11 +166,14 @@ impl Pipeline {
         tracing::info!(agent = %agent.name, slots = config.slots, ?engines, "pipeline ready");
         Ok(Self {
             shared: Arc::new(Shared {
-                agent,
+                call: CallShared {
+                    agent: Arc::new(agent),
+                    slots,
+                    metrics: Arc::new(Metrics::default()),
+                    looks_up_context: false,
+                },
                 session,
                 engines: Arc::new(engines),
-                slots,
-                metrics: Arc::new(Metrics::default()),
                 bus,
                 contexts: std::sync::OnceLock::new(),
             }),
@@ -172,13 +182,14 @@ impl Pipeline {
 
     /// The counters and histograms of every call so far.
     pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.shared.metrics
+        &self.shared.call.metrics
     }
 
     /// The Prometheus text exposition of [`metrics`](Self::metrics) and the slot gauges.
     pub fn render_metrics(&self) -> String {
-        let slots = &self.shared.slots;
-        self.shared.metrics.render(slots.in_use(), slots.capacity())
+        let call = &self.shared.call;
+        call.metrics
+            .render(call.slots.in_use(), call.slots.capacity())
     }
 
     /// Takes each call's prompt, greeting and history from `contexts` (see
@@ -191,12 +202,12 @@ impl Pipeline {
 
     /// Slots in use now.
     pub fn slots_in_use(&self) -> usize {
-        self.shared.slots.in_use()
+        self.shared.call.slots.in_use()
     }
 
     /// Slots in all.
     pub fn slots_capacity(&self) -> usize {
-        self.shared.slots.capacity()
+        self.shared.call.slots.capacity()
     }
 }
 

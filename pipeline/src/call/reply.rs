@@ -1,14 +1,15 @@
 //! One reply, produced on its own task: transcribe, think, speak.
 //!
-//! The call task hands a [`ReplyJob`] to [`spawn`] and receives [`ReplyEvent`]s on a bounded
-//! channel: the final transcript, the brain's first token, each text piece just before its
-//! audio, the audio as the mouth produces it, and the end. Brain and mouth run concurrently:
+//! The call core asks for a reply with [`CallOutput::StartReply`](super::CallOutput); the
+//! driver hands its [`ReplyJob`] to [`spawn`] and feeds the [`ReplyEvent`]s it receives on a
+//! bounded channel back to the core: the final transcript, the brain's first token, each
+//! text piece just before its audio, the audio as the mouth produces it, and the end. The
+//! core stamps each event with the time it handles it. Brain and mouth run concurrently:
 //! while one sentence is being synthesized the brain keeps writing the next. Cancelling
 //! (barge-in, hang-up) is dropping the [`ReplyHandle`]: the task is aborted, which drops the
 //! brain's and mouth's streams and so stops their work (the espeak-ng process is killed).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
@@ -20,7 +21,8 @@ use crate::providers::{BrainEvent, Message, Role, Speech};
 use crate::sentences::SentenceSplitter;
 
 /// What to reply to.
-pub(crate) enum ReplyJob {
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplyJob {
     /// Say this text (the greeting); no transcription, no brain.
     Say(String),
     /// Transcribe this 16 kHz utterance, then answer the conversation `history` plus it.
@@ -34,15 +36,15 @@ pub(crate) enum ReplyJob {
 
 /// What the reply task reports, in order.
 #[derive(Debug)]
-pub(crate) enum ReplyEvent {
+pub enum ReplyEvent {
     /// The caller's words (empty: nothing intelligible, no reply follows).
-    Transcript(String, Instant),
+    Transcript(String),
     /// The brain produced its first text.
-    FirstToken(Instant),
+    FirstToken,
     /// This text is about to be spoken.
     Piece(String),
     /// Synthesized audio for the current piece.
-    Audio(Speech, Instant),
+    Audio(Speech),
     /// The reply is complete; `hangup` if the agent ends the call after it.
     Done {
         /// End the call once this reply has played.
@@ -55,7 +57,14 @@ pub(crate) enum ReplyEvent {
 /// A running reply; dropping it cancels the reply.
 pub(crate) struct ReplyHandle {
     task: JoinHandle<()>,
-    pub(crate) events: mpsc::Receiver<ReplyEvent>,
+    events: mpsc::Receiver<ReplyEvent>,
+}
+
+impl ReplyHandle {
+    /// The next event; `None` once the task is gone.
+    pub(crate) async fn next(&mut self) -> Option<ReplyEvent> {
+        self.events.recv().await
+    }
 }
 
 impl Drop for ReplyHandle {
@@ -94,9 +103,7 @@ async fn run(engines: &Engines, job: ReplyJob, tx: &Tx) -> Result<bool, Pipeline
             mut history,
         } => {
             let text = engines.ears.transcribe(utterance).await?;
-            let _ = tx
-                .send(ReplyEvent::Transcript(text.clone(), Instant::now()))
-                .await;
+            let _ = tx.send(ReplyEvent::Transcript(text.clone())).await;
             if text.is_empty() {
                 return Ok(false);
             }
@@ -123,7 +130,7 @@ async fn think_and_speak(
                 BrainEvent::Text(t) => {
                     if first {
                         first = false;
-                        let _ = tx.send(ReplyEvent::FirstToken(Instant::now())).await;
+                        let _ = tx.send(ReplyEvent::FirstToken).await;
                     }
                     splitter.push(&t);
                     while let Some(piece) = splitter.next_piece() {
@@ -156,7 +163,7 @@ async fn speak(engines: &Engines, text: &str, tx: &Tx) -> Result<(), PipelineErr
     let _ = tx.send(ReplyEvent::Piece(text.to_owned())).await;
     let mut audio = engines.mouth.speak(text);
     while let Some(speech) = audio.next().await {
-        let _ = tx.send(ReplyEvent::Audio(speech?, Instant::now())).await;
+        let _ = tx.send(ReplyEvent::Audio(speech?)).await;
     }
     Ok(())
 }

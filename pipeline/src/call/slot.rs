@@ -14,6 +14,7 @@ use std::time::Duration;
 use voxgate_media::resample::Resampler;
 use voxgate_media::{AudioFrame, FramePool, MediaError, MediaTime, SampleRate};
 
+use super::vad::VadStream;
 use crate::error::PipelineError;
 use crate::providers::Vad;
 
@@ -35,17 +36,9 @@ const FRAME: Duration = Duration::from_millis(20);
 /// The speech-engine rate.
 const ENGINE_RATE: SampleRate = SampleRate::HZ_16000;
 
-/// VAD chunks submitted and not yet answered, most a call can have in flight.
-const VAD_IN_FLIGHT: usize = 256;
-
 /// Everything one call needs, preallocated.
 pub struct CallSlot {
-    pub(crate) vad: Box<dyn Vad>,
-    /// The end (caller audio time) of each chunk submitted to the VAD and not yet answered,
-    /// oldest first, and whether it was submitted (a refused chunk counts as silence).
-    pub(crate) vad_pending: VecDeque<(Duration, bool)>,
-    /// Windows whose mean square is below this are silence without asking the VAD.
-    pub(crate) silence_floor: f64,
+    pub(crate) vad: VadStream,
     pub(crate) inbound: Inbound,
     pub(crate) outbound: Outbound,
 }
@@ -67,26 +60,18 @@ impl CallSlot {
         speech: SampleRate,
         silence_floor_dbfs: f32,
     ) -> Result<Self, PipelineError> {
+        let vad = VadStream::new(vad, silence_floor_dbfs);
         let (chunk_len, vad_rate) = (vad.chunk_len(), vad.rate());
         Ok(Self {
             vad,
-            vad_pending: VecDeque::with_capacity(VAD_IN_FLIGHT),
-            silence_floor: (32_768.0 * 10f64.powf(f64::from(silence_floor_dbfs) / 20.0)).powi(2),
             inbound: Inbound::new(listen, vad_rate, chunk_len)?,
             outbound: Outbound::new(speech, send)?,
         })
     }
 
-    /// Whether `chunk` is below the silence floor.
-    pub(crate) fn is_silent(floor: f64, chunk: &[i16]) -> bool {
-        let energy: f64 = chunk.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-        energy < floor * chunk.len() as f64
-    }
-
     /// Makes the slot ready for a new call.
     pub(crate) fn reset(&mut self) {
         self.vad.reset();
-        self.vad_pending.clear();
         self.inbound.reset();
         self.outbound.clear();
     }
@@ -198,8 +183,6 @@ pub(crate) struct Outbound {
     /// One frame of speech, taken from `pending` for the resampler.
     input: Vec<i16>,
     pool: FramePool,
-    /// Frames ready to send (at most a few: frames are made on demand).
-    queue: VecDeque<AudioFrame>,
 }
 
 impl Outbound {
@@ -210,7 +193,6 @@ impl Outbound {
             pending: VecDeque::with_capacity(pending),
             input: Vec::with_capacity(speech.samples_per_frame()),
             pool: FramePool::new(send, OUTBOUND_FRAMES),
-            queue: VecDeque::with_capacity(OUTBOUND_FRAMES),
         })
     }
 
@@ -242,47 +224,43 @@ impl Outbound {
         FRAME
     }
 
-    /// The next frame to send, resampled now if none is ready.
-    pub(crate) fn next_frame(&mut self) -> Result<Option<&AudioFrame>, MediaError> {
+    /// Takes the next frame to send, resampled now if none is ready; give it back with
+    /// [`recycle`](Self::recycle) once sent.
+    pub(crate) fn take_frame(&mut self) -> Result<Option<AudioFrame>, MediaError> {
         let n = self.frame_len();
-        if self.queue.is_empty() && self.pending.len() >= n {
-            self.input.clear();
-            self.input.extend(self.pending.drain(..n));
-            let mut frame = self.pool.take(MediaTime::zero(self.pool.rate()));
-            if let Err(e) = self
-                .resampler
-                .process_into(&self.input, frame.samples_mut())
-            {
-                self.pool.give(frame);
-                return Err(e);
-            }
-            self.queue.push_back(frame);
+        if self.pending.len() < n {
+            return Ok(None);
         }
-        Ok(self.queue.front())
+        self.input.clear();
+        self.input.extend(self.pending.drain(..n));
+        let mut frame = self.pool.take(MediaTime::zero(self.pool.rate()));
+        if let Err(e) = self
+            .resampler
+            .process_into(&self.input, frame.samples_mut())
+        {
+            self.pool.give(frame);
+            return Err(e);
+        }
+        Ok(Some(frame))
     }
 
     /// Whether a frame can be sent (one is ready or can be made).
     pub(crate) fn has_frame(&self) -> bool {
-        !self.queue.is_empty() || self.pending.len() >= self.frame_len()
+        self.pending.len() >= self.frame_len()
     }
 
-    /// Drops the frame just sent, recycling its buffer.
-    pub(crate) fn pop(&mut self) {
-        if let Some(f) = self.queue.pop_front() {
-            self.pool.give(f);
-        }
+    /// Gives back a frame taken with [`take_frame`](Self::take_frame), for reuse.
+    pub(crate) fn recycle(&mut self, frame: AudioFrame) {
+        self.pool.give(frame);
     }
 
     /// True when nothing waits to be sent.
     pub(crate) fn is_empty(&self) -> bool {
-        self.queue.is_empty() && self.pending.is_empty()
+        self.pending.is_empty()
     }
 
     /// Drops everything queued (barge-in) and forgets the resampler's history.
     pub(crate) fn clear(&mut self) {
-        while let Some(f) = self.queue.pop_front() {
-            self.pool.give(f);
-        }
         self.pending.clear();
         self.resampler.reset();
     }
@@ -379,16 +357,6 @@ mod tests {
     }
 
     #[test]
-    fn the_silence_floor_is_an_rms_level() {
-        let floor = (32_768.0 * 10f64.powf(-55.0 / 20.0)).powi(2);
-        assert!(CallSlot::is_silent(floor, &[0; 256]));
-        // -60 dBFS of line noise is below, -50 dBFS above.
-        assert!(CallSlot::is_silent(floor, &[33; 256]));
-        assert!(!CallSlot::is_silent(floor, &[104; 256]));
-        assert!(!CallSlot::is_silent(floor, &[-3000; 256]));
-    }
-
-    #[test]
     fn outbound_frames_speech_and_flushes() {
         let mut slot = slot(SampleRate::HZ_16000);
         let out = &mut slot.outbound;
@@ -399,9 +367,9 @@ mod tests {
         assert_eq!(out.flush(), Duration::from_millis(20));
         assert_eq!(out.flush(), Duration::ZERO, "already whole");
         let mut n = 0;
-        while let Some(f) = out.next_frame().expect("resamples") {
+        while let Some(f) = out.take_frame().expect("resamples") {
             assert_eq!(f.samples().len(), 160);
-            out.pop();
+            out.recycle(f);
             n += 1;
         }
         assert_eq!(n, 3);
@@ -410,8 +378,13 @@ mod tests {
         // A long sentence is framed on demand: one frame resampled per frame sent.
         out.push_speech(&[100; 441 * 100]);
         assert!(out.has_frame());
-        assert!(out.next_frame().expect("resamples").is_some());
-        assert_eq!(out.queue.len(), 1);
+        let frame = out.take_frame().expect("resamples").expect("a frame");
+        assert_eq!(
+            out.pending.len(),
+            441 * 99,
+            "only the frame taken was resampled"
+        );
+        out.recycle(frame);
         out.clear();
         assert!(out.is_empty());
     }

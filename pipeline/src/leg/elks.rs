@@ -3,11 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use voxgate_bridge::ws::WsLeg;
-use voxgate_bridge::{Event, Output, Session, SessionConfig};
+use voxgate_bridge::message::ByeReason;
+use voxgate_bridge::ws::{LegInput, WsLeg};
+use voxgate_bridge::{BridgeError, Event, Output, Session, SessionConfig};
 use voxgate_media::AudioFrame;
 
 use super::{Leg, LegEvent, LegStep};
+use crate::call::EndReason;
 use crate::error::PipelineError;
 
 /// One 46elks call: the session and its WebSocket.
@@ -15,6 +17,8 @@ use crate::error::PipelineError;
 pub struct ElksLeg {
     session: Session,
     socket: Option<WsLeg>,
+    /// What the socket delivered, until the session takes it.
+    received: Option<LegInput>,
 }
 
 impl ElksLeg {
@@ -23,6 +27,7 @@ impl ElksLeg {
         Self {
             session: Session::new(config),
             socket: Some(socket),
+            received: None,
         }
     }
 }
@@ -54,8 +59,13 @@ impl Leg for ElksLeg {
         let Some(socket) = self.socket.as_mut() else {
             return std::future::pending().await;
         };
-        let input = socket.recv().await;
-        self.session.handle(Instant::now(), input.as_input());
+        self.received = Some(socket.recv().await);
+    }
+
+    fn handle_received(&mut self, now: Instant) {
+        if let Some(input) = self.received.take() {
+            self.session.handle(now, input.as_input());
+        }
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -104,7 +114,7 @@ impl Leg for ElksLeg {
 }
 
 /// The session's event as the call task sees it.
-fn event_of(event: Event) -> LegEvent {
+pub(crate) fn event_of(event: Event) -> LegEvent {
     match event {
         Event::Hello { callid, from, to } => LegEvent::Started {
             call_id: callid,
@@ -117,9 +127,19 @@ fn event_of(event: Event) -> LegEvent {
             message,
             error,
         } => LegEvent::Ended {
-            reason: reason.as_str(),
+            reason: end_reason(reason, error.as_ref()),
             message,
-            error: error.map(|e| e.code()),
         },
+    }
+}
+
+/// The session's end as a call's [`EndReason`]: a failure on our side wins over the
+/// carrier's word. Our `bye` left unconfirmed (`WS_BYE_TIMEOUT`) is still a completed call.
+fn end_reason(reason: ByeReason, error: Option<&BridgeError>) -> EndReason {
+    match (reason, error) {
+        (ByeReason::Done, _) => EndReason::Completed,
+        (ByeReason::Hangup, _) => EndReason::CallerHungUp,
+        (ByeReason::Error, Some(e)) => EndReason::LegFailed { code: e.code() },
+        (ByeReason::Error, None) => EndReason::CarrierError,
     }
 }

@@ -418,15 +418,18 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// How a SIP end reason reads in call records: `hangup` when the caller ended it, `done`
-/// when voxgate did, `error` otherwise (the words the 46elks leg uses).
-pub(super) fn reason_word(reason: EndReason) -> &'static str {
+/// A SIP end reason as the call's: `CallerHungUp` when the caller ended it, `Completed`
+/// when voxgate did, a leg failure with the SIP reason's code otherwise.
+pub(super) fn call_end(reason: EndReason) -> voxgate_pipeline::call::EndReason {
+    use voxgate_pipeline::call::EndReason as Call;
     match reason {
-        EndReason::RemoteBye | EndReason::Cancelled => "hangup",
-        EndReason::LocalBye | EndReason::Rejected(_) => "done",
+        EndReason::RemoteBye | EndReason::Cancelled => Call::CallerHungUp,
+        EndReason::LocalBye | EndReason::Rejected(_) => Call::Completed,
         EndReason::Failed(_)
         | EndReason::Timeout
         | EndReason::AckTimeout
-        | EndReason::TransportError => "error",
+        | EndReason::TransportError => Call::LegFailed {
+            code: reason.as_str(),
+        },
     }
 }

@@ -7,12 +7,13 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use voxgate_media::AudioFrame;
 use voxgate_pipeline::PipelineError;
+use voxgate_pipeline::call::EndReason as CallEnd;
 use voxgate_pipeline::leg::{Leg, LegEvent, LegStep};
 use voxgate_sip::codec::MediaParams;
 use voxgate_sip::rtp::{RtpEvent, RtpSession};
 use voxgate_sip::ua::{CallRef, EndReason};
 
-use super::driver::{Command, reason_word};
+use super::driver::{Command, call_end};
 
 /// What the user agent task tells a call.
 #[derive(Debug)]
@@ -54,6 +55,23 @@ pub(super) struct SipLeg {
     out: Box<[u8; DATAGRAM]>,
     rtp_in: Box<[u8; DATAGRAM]>,
     rtcp_in: Box<[u8; DATAGRAM]>,
+    /// What `recv` received, until `handle_received` hands it on.
+    received: Option<Received>,
+}
+
+/// One input `recv` waited for (datagrams stay in their buffers).
+#[derive(Debug)]
+enum Received {
+    Rtp {
+        len: usize,
+        from: std::net::SocketAddr,
+    },
+    Rtcp {
+        len: usize,
+        from: std::net::SocketAddr,
+    },
+    Signal(Signal),
+    Stopped,
 }
 
 impl SipLeg {
@@ -81,21 +99,20 @@ impl SipLeg {
             out: Box::new([0; DATAGRAM]),
             rtp_in: Box::new([0; DATAGRAM]),
             rtcp_in: Box::new([0; DATAGRAM]),
+            received: None,
         }
     }
 
-    fn end(&mut self, reason: &'static str, error: Option<&'static str>) {
+    fn end(&mut self, reason: CallEnd) {
         if self.ending.is_none() && !self.ended {
             self.ending = Some(LegEvent::Ended {
                 reason,
                 message: None,
-                error,
             });
         }
     }
 
-    fn on_signal(&mut self, signal: Signal) {
-        let now = Instant::now();
+    fn on_signal(&mut self, now: Instant, signal: Signal) {
         match signal {
             Signal::Digit(digit) => self.pending_digit = Some(digit),
             Signal::Media(params) => {
@@ -105,8 +122,7 @@ impl SipLeg {
             }
             Signal::Ended(reason) => {
                 self.rtp.close(now);
-                let error = matches!(reason_word(reason), "error").then_some(reason.as_str());
-                self.end(reason_word(reason), error);
+                self.end(call_end(reason));
             }
         }
     }
@@ -155,27 +171,41 @@ impl Leg for SipLeg {
     }
 
     async fn recv(&mut self) {
-        if self.ended || self.ending.is_some() {
+        if self.ended || self.ending.is_some() || self.received.is_some() {
             return std::future::pending().await;
         }
-        tokio::select! {
-            received = self.rtp_socket.recv_from(&mut self.rtp_in[..]) => {
-                if let Ok((len, from)) = received {
-                    let datagram = self.rtp_in.get(..len).unwrap_or_default();
-                    self.rtp.handle_rtp(Instant::now(), from, datagram);
-                }
-            }
-            received = self.rtcp_socket.recv_from(&mut self.rtcp_in[..]) => {
-                if let Ok((len, from)) = received {
-                    let datagram = self.rtcp_in.get(..len).unwrap_or_default();
-                    self.rtp.handle_rtcp(Instant::now(), from, datagram);
-                }
-            }
-            signal = self.signals.recv() => match signal {
-                Some(signal) => self.on_signal(signal),
-                // The user agent task is gone (shutdown): the call is over.
-                None => self.end("error", Some("SIP_STOPPED")),
+        self.received = Some(tokio::select! {
+            received = self.rtp_socket.recv_from(&mut self.rtp_in[..]) => match received {
+                Ok((len, from)) => Received::Rtp { len, from },
+                Err(_) => return,
             },
+            received = self.rtcp_socket.recv_from(&mut self.rtcp_in[..]) => match received {
+                Ok((len, from)) => Received::Rtcp { len, from },
+                Err(_) => return,
+            },
+            signal = self.signals.recv() => match signal {
+                Some(signal) => Received::Signal(signal),
+                // The user agent task is gone (shutdown): the call is over.
+                None => Received::Stopped,
+            },
+        });
+    }
+
+    fn handle_received(&mut self, now: Instant) {
+        match self.received.take() {
+            Some(Received::Rtp { len, from }) => {
+                let datagram = self.rtp_in.get(..len).unwrap_or_default();
+                self.rtp.handle_rtp(now, from, datagram);
+            }
+            Some(Received::Rtcp { len, from }) => {
+                let datagram = self.rtcp_in.get(..len).unwrap_or_default();
+                self.rtp.handle_rtcp(now, from, datagram);
+            }
+            Some(Received::Signal(signal)) => self.on_signal(now, signal),
+            Some(Received::Stopped) => self.end(CallEnd::LegFailed {
+                code: "SIP_STOPPED",
+            }),
+            None => {}
         }
     }
 
@@ -221,7 +251,7 @@ impl Leg for SipLeg {
             tracing::warn!(call = ?self.call, "SIP task gone: the hangup is not signalled");
         }
         self.rtp.close(now);
-        self.end("done", None);
+        self.end(CallEnd::Completed);
     }
 
     async fn close(self) {}
