@@ -51,7 +51,7 @@ pub enum CallUpdate {
     Ended {
         /// The carrier's call id.
         carrier_call_id: String,
-        /// `done`, `hangup`, `error`, `agent`.
+        /// `done`, `hangup`, `error`, `agent`, `idle`.
         reason: String,
         /// Typed error code, if it ended in error.
         error: Option<String>,

@@ -35,7 +35,7 @@ use crate::message::{Bye, ByeReason, Hello, Incoming, write_audio_json};
 
 use carrier::Shared;
 
-pub use playout::SyncOnInterrupt;
+pub use playout::{CarrierPlayout, Due, SyncOnInterrupt};
 pub use recording::{Received, ReceivedMsg, Recording};
 
 /// How the simulated carrier behaves.

@@ -21,15 +21,17 @@ pub enum SyncOnInterrupt {
 
 /// Something the carrier must send now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Due {
+pub enum Due {
     /// Answer a `sync`.
     Sync,
     /// Send the carrier's `bye` (after ours) and close.
     Bye,
 }
 
+/// The carrier's playout queue, `sync` answers and `bye`, on the caller's clock; see the
+/// [module docs](self). Used by the simulated carrier and by virtual-clock call tests.
 #[derive(Debug)]
-pub(super) struct CarrierPlayout {
+pub struct CarrierPlayout {
     policy: SyncOnInterrupt,
     /// When the queued audio finishes playing.
     end: Option<Instant>,
@@ -39,7 +41,8 @@ pub(super) struct CarrierPlayout {
 }
 
 impl CarrierPlayout {
-    pub(super) fn new(policy: SyncOnInterrupt) -> Self {
+    /// An empty queue answering `sync`s pending at an `interrupt` by `policy`.
+    pub fn new(policy: SyncOnInterrupt) -> Self {
         Self {
             policy,
             end: None,
@@ -53,23 +56,23 @@ impl CarrierPlayout {
     }
 
     /// Audio queued at the carrier at `now`.
-    pub(super) fn buffered(&self, now: Instant) -> Duration {
+    pub fn buffered(&self, now: Instant) -> Duration {
         self.end_at(now) - now
     }
 
     /// `audio` arrived at `now` and is queued.
-    pub(super) fn audio(&mut self, now: Instant, audio: Duration) {
+    pub fn audio(&mut self, now: Instant, audio: Duration) {
         self.end = Some(self.end_at(now) + audio);
     }
 
     /// A `sync` arrived at `now`.
-    pub(super) fn sync(&mut self, now: Instant) {
+    pub fn sync(&mut self, now: Instant) {
         let due = self.end_at(now);
         self.pending.push_back(due);
     }
 
     /// An `interrupt` at `now`: returns the audio cleared and how many syncs to answer now.
-    pub(super) fn interrupt(&mut self, now: Instant) -> (Duration, usize) {
+    pub fn interrupt(&mut self, now: Instant) -> (Duration, usize) {
         let cleared = self.buffered(now);
         self.end = Some(now);
         let answered = match self.policy {
@@ -81,12 +84,12 @@ impl CarrierPlayout {
     }
 
     /// Our `bye` at `now`: the carrier's comes when the queue has played.
-    pub(super) fn bye(&mut self, now: Instant) {
+    pub fn bye(&mut self, now: Instant) {
         self.bye_due = Some(self.end_at(now));
     }
 
     /// When [`poll`](Self::poll) next has something.
-    pub(super) fn next_due(&self) -> Option<Instant> {
+    pub fn next_due(&self) -> Option<Instant> {
         match (self.pending.front().copied(), self.bye_due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -94,7 +97,7 @@ impl CarrierPlayout {
     }
 
     /// The next thing due at `now`.
-    pub(super) fn poll(&mut self, now: Instant) -> Option<Due> {
+    pub fn poll(&mut self, now: Instant) -> Option<Due> {
         if self.pending.front().is_some_and(|&due| due <= now) {
             self.pending.pop_front();
             return Some(Due::Sync);

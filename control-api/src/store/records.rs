@@ -265,7 +265,7 @@ pub struct CallRecord {
     pub answered_at: Option<Millis>,
     /// When it ended.
     pub ended_at: Option<Millis>,
-    /// How it ended (`done`, `hangup`, `error`, `agent`).
+    /// How it ended (`done`, `hangup`, `error`, `agent`, `idle`).
     pub end_reason: Option<String>,
     /// The typed error code when it ended in error.
     pub error: Option<String>,

@@ -314,7 +314,7 @@ impl CallCore {
                 }
                 Timer::Reply => {
                     let after = self.shared.agent.turn.reply_timeout;
-                    self.reply_failed(now, &PipelineError::ReplyStalled { after });
+                    self.reply_failed(&PipelineError::ReplyStalled { after });
                 }
             }
         }

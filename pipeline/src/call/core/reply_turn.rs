@@ -87,12 +87,12 @@ impl CallCore {
                 turn.hangup = hangup;
                 self.reply_finished();
             }
-            ReplyEvent::Failed(e) => self.reply_failed(now, &e),
+            ReplyEvent::Failed(e) => self.reply_failed(&e),
         }
     }
 
     /// The reply job failed or stalled: it is stopped, and what it queued still plays.
-    pub(super) fn reply_failed(&mut self, _now: Instant, error: &PipelineError) {
+    pub(super) fn reply_failed(&mut self, error: &PipelineError) {
         tracing::warn!(call_id = %self.call_id, %error, "reply failed");
         self.cancel_reply();
         self.reply_finished();

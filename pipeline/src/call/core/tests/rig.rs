@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use voxgate_bridge::caller::{CarrierPlayout, Due, SyncOnInterrupt};
 use voxgate_bridge::message::{AudioData, Bye, ByeReason, Hello, Incoming, Outgoing};
 use voxgate_bridge::{Format, Input, Output, Session, SessionConfig};
 use voxgate_media::SampleRate;
@@ -200,13 +201,11 @@ impl Engines {
     }
 }
 
-/// The simulated carrier's side of the call.
-#[derive(Debug, Default)]
+/// The simulated carrier's side of the call: the bridge's own playout clock
+/// ([`CarrierPlayout`]) plus what the tests count.
+#[derive(Debug)]
 pub(super) struct Carrier {
-    /// When the queued agent audio finishes playing.
-    end: Option<Instant>,
-    syncs: VecDeque<Instant>,
-    bye_due: Option<Instant>,
+    playout: CarrierPlayout,
     accepting: bool,
     /// Agent audio received (and accepted), in frames.
     pub(super) frames: usize,
@@ -219,11 +218,22 @@ pub(super) struct Carrier {
     pub(super) violations: Vec<String>,
 }
 
-impl Carrier {
-    fn end_at(&self, now: Instant) -> Instant {
-        self.end.map_or(now, |e| e.max(now))
+impl Default for Carrier {
+    fn default() -> Self {
+        Self {
+            playout: CarrierPlayout::new(SyncOnInterrupt::Drop),
+            accepting: false,
+            frames: 0,
+            ignored: 0,
+            interrupts: Vec::new(),
+            max_buffered: Duration::ZERO,
+            bye_received: false,
+            violations: Vec::new(),
+        }
     }
+}
 
+impl Carrier {
     fn on_server(&mut self, now: Instant, text: &str) {
         match Outgoing::parse(text) {
             Ok(Outgoing::Sending(_)) => self.accepting = true,
@@ -234,23 +244,19 @@ impl Carrier {
                     self.violations
                         .push(format!("audio of {} bytes", bytes.len()));
                 }
-                self.end = Some(self.end_at(now) + FRAME);
+                self.playout.audio(now, FRAME);
                 self.frames += 1;
-                self.max_buffered = self.max_buffered.max(self.end_at(now) - now);
+                self.max_buffered = self.max_buffered.max(self.playout.buffered(now));
             }
             Ok(Outgoing::Interrupt) => {
                 self.accepting = false;
-                self.end = Some(now);
-                self.syncs.clear();
+                self.playout.interrupt(now);
                 self.interrupts.push(now);
             }
-            Ok(Outgoing::Sync) => {
-                let due = self.end_at(now);
-                self.syncs.push_back(due);
-            }
+            Ok(Outgoing::Sync) => self.playout.sync(now),
             Ok(Outgoing::Bye) => {
                 self.bye_received = true;
-                self.bye_due = Some(self.end_at(now));
+                self.playout.bye(now);
             }
             Ok(Outgoing::Listening(_)) => {}
             Ok(other) => self.violations.push(format!("{other:?}")),
@@ -259,27 +265,19 @@ impl Carrier {
     }
 
     fn next_due(&self) -> Option<Instant> {
-        [self.syncs.front().copied(), self.bye_due]
-            .into_iter()
-            .flatten()
-            .min()
+        self.playout.next_due()
     }
 
     /// The carrier's messages due at `now`.
     fn poll(&mut self, now: Instant) -> Option<String> {
-        if self.syncs.front().is_some_and(|&d| d <= now) {
-            self.syncs.pop_front();
-            return Some(Incoming::Sync.to_json());
-        }
-        if self.bye_due.is_some_and(|d| d <= now) {
-            self.bye_due = None;
-            let bye = Bye {
+        let msg = match self.playout.poll(now)? {
+            Due::Sync => Incoming::Sync,
+            Due::Bye => Incoming::Bye(Bye {
                 reason: ByeReason::Done,
                 message: None,
-            };
-            return Some(Incoming::Bye(bye).to_json());
-        }
-        None
+            }),
+        };
+        Some(msg.to_json())
     }
 }
 
