@@ -29,7 +29,7 @@ pub enum Due {
 }
 
 /// The carrier's playout queue, `sync` answers and `bye`, on the caller's clock; see the
-/// [module docs](self). Used by the simulated carrier and by virtual-clock call tests.
+/// `caller` module's docs. Used by the simulated carrier and by virtual-clock call tests.
 #[derive(Debug)]
 pub struct CarrierPlayout {
     policy: SyncOnInterrupt,

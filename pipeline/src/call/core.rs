@@ -1,7 +1,7 @@
 //! The call as a sans-IO state machine: [`CallCore`].
 //!
 //! One core per call owns everything that decides what happens on it: the slot (buffers,
-//! resamplers and the [`VadStream`](super::vad)), the [`TurnController`], the conversation,
+//! resamplers and the `VadStream` (the `vad` module)), the [`TurnController`], the conversation,
 //! the reply in progress and the call's timers. It does no IO, reads no clock and spawns
 //! nothing. The driver (`task.rs`) feeds it, with the time:
 //!

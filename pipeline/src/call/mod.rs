@@ -3,7 +3,7 @@
 //! [`Pipeline`] is the bridge's [`CallHandler`]: for each accepted WebSocket (and each SIP
 //! call, through [`Pipeline::run_leg`]) it runs one call task. The task (`task.rs`) is a
 //! thin driver: everything that decides what happens on the call is the sans-IO
-//! [`CallCore`] (the slot's buffers and [`VadStream`](vad), the
+//! [`CallCore`] (the slot's buffers and `VadStream` (the `vad` module), the
 //! [`TurnController`](crate::turn::TurnController), the conversation, the reply in progress
 //! and the call's timers), which the driver feeds with the leg's events, the VAD's answers,
 //! the reply job's progress and the time. Nothing of a call is shared with another call but
