@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::e164::clip;
+use crate::element::merge::merge;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::rfc3339;
+use crate::ids::{new_id, now_ms, rfc3339};
 use crate::store::AgentRecord;
 
 /// Carrier audio formats (46elks Realtime).
@@ -139,6 +140,27 @@ fn engine(field: &str, value: &Value, known: &[&str]) -> Result<(), ApiError> {
             known.join(", ")
         ))),
     }
+}
+
+/// A new agent of `circle_id` from the defaults and `patch`.
+pub fn new_record(circle_id: &str, patch: &Value) -> Result<AgentRecord, ApiError> {
+    if !patch.is_object() {
+        return Err(ApiError::invalid(
+            ErrorCode::AgentInvalid,
+            "an agent is a JSON object",
+        ));
+    }
+    let mut body = AgentBody::defaults();
+    merge(&mut body, patch);
+    let body = AgentBody::validate(&body)?;
+    let now = now_ms();
+    Ok(AgentRecord {
+        id: new_id("agt"),
+        circle_id: circle_id.to_owned(),
+        body: serde_json::to_value(body).map_err(|e| ApiError::Store(e.to_string()))?,
+        created_at: now,
+        updated_at: now,
+    })
 }
 
 /// An agent as the API returns it.

@@ -34,7 +34,7 @@ pub async fn first_start(store: &dyn Store, seed: &Value) -> Result<Option<First
     }
     let circle = store.ensure_circle(DEFAULT_CIRCLE).await?;
     if store.agents(&circle.id).await?.is_empty() {
-        let agent = crate::routes::new_agent_record(&circle.id, seed)?;
+        let agent = crate::agent::new_record(&circle.id, seed)?;
         store.insert_agent(&agent).await?;
     }
     let key = issue_key(&circle.id, Role::Admin);

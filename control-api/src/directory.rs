@@ -6,9 +6,8 @@
 
 use crate::agent::AgentBody;
 use crate::bootstrap::DEFAULT_CIRCLE;
-use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::store::{AgentRecord, CallRecord, Store, Thread};
+use crate::store::{AgentRecord, CallRecord, Store, StoreError, Thread};
 
 /// Messages of earlier calls handed to the brain at the start of a call.
 pub const HISTORY_MESSAGES: i64 = 20;
@@ -28,7 +27,7 @@ pub struct Route {
 /// # Errors
 ///
 /// The store's.
-pub async fn takes_calls(store: &dyn Store, to: &str) -> Result<bool, ApiError> {
+pub async fn takes_calls(store: &dyn Store, to: &str) -> Result<bool, StoreError> {
     Ok(store
         .number_by_e164(to)
         .await?
@@ -41,7 +40,7 @@ pub async fn takes_calls(store: &dyn Store, to: &str) -> Result<bool, ApiError> 
 /// # Errors
 ///
 /// The store's.
-pub async fn route(store: &dyn Store, to: &str) -> Result<Option<Route>, ApiError> {
+pub async fn route(store: &dyn Store, to: &str) -> Result<Option<Route>, StoreError> {
     if let Some(number) = store.number_by_e164(to).await? {
         let pinned = match &number.agent_id {
             Some(id) => store.agent(&number.circle_id, id).await?,
@@ -75,7 +74,7 @@ pub async fn thread(
     store: &dyn Store,
     route: &Route,
     contact: &str,
-) -> Result<Option<Thread>, ApiError> {
+) -> Result<Option<Thread>, StoreError> {
     match &route.agent {
         Some(agent) => Ok(Some(
             store
@@ -98,7 +97,7 @@ pub struct Remembered {
 
 /// A call voxgate placed (`agent-call`): its agent, introducing itself rather than
 /// greeting, and its history with the callee.
-async fn remember_outbound(store: &dyn Store, call: &CallRecord) -> Result<Remembered, ApiError> {
+async fn remember_outbound(store: &dyn Store, call: &CallRecord) -> Result<Remembered, StoreError> {
     let agent = match &call.agent_id {
         Some(id) => store.agent(&call.circle_id, id).await?,
         None => None,
@@ -115,7 +114,7 @@ async fn remember_outbound(store: &dyn Store, call: &CallRecord) -> Result<Remem
     let agent = agent
         .map(|a| serde_json::from_value::<AgentBody>(a.body))
         .transpose()
-        .map_err(|e| ApiError::Store(format!("stored agent: {e}")))?
+        .map_err(|e| StoreError::Backend(format!("stored agent: {e}")))?
         .map(|mut body| {
             body.greeting = introduction(&body.name);
             body
@@ -142,7 +141,7 @@ pub async fn remember(
     callid: &str,
     from: &str,
     to: &str,
-) -> Result<Remembered, ApiError> {
+) -> Result<Remembered, StoreError> {
     if let Some(call) = store.call_by_carrier_id(callid).await?
         && call.direction == "outbound"
     {
@@ -164,6 +163,6 @@ pub async fn remember(
         .agent
         .map(|a| serde_json::from_value(a.body))
         .transpose()
-        .map_err(|e| ApiError::Store(format!("stored agent: {e}")))?;
+        .map_err(|e| StoreError::Backend(format!("stored agent: {e}")))?;
     Ok(Remembered { agent, history })
 }

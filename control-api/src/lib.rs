@@ -34,11 +34,13 @@ mod error;
 pub mod ids;
 pub mod ops;
 pub mod phone;
+mod provider;
 pub mod recorder;
 pub mod routes;
 pub mod secrets;
 mod state;
 pub mod store;
+mod validate;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use routes::openapi::ApiDoc;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::directory;
-use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
+use crate::store::StoreError;
 use crate::store::{CallRecord, CallTurn, Store, ThreadMessage};
 
 /// A call event, as the voice core reports it (the server maps its own event type here,
@@ -80,7 +80,7 @@ impl Recorder {
     /// # Errors
     ///
     /// The store's. Events of calls it never saw start are ignored.
-    pub async fn record(&mut self, update: CallUpdate) -> Result<(), ApiError> {
+    pub async fn record(&mut self, update: CallUpdate) -> Result<(), StoreError> {
         match update {
             CallUpdate::Started {
                 carrier_call_id,
@@ -148,7 +148,7 @@ impl Recorder {
         from: String,
         to: String,
         state: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         // A call voxgate placed (agent-call) is recorded already, as dialing.
         if let Some(mut placed) = self.store.call_by_carrier_id(&carrier_call_id).await?
             && placed.state == "dialing"
@@ -195,7 +195,7 @@ impl Recorder {
         carrier_call_id: &str,
         reason: String,
         error: Option<String>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let Some(mut call) = self.open.remove(carrier_call_id) else {
             return Ok(());
         };

@@ -4,6 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::email::EmailSettings;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::{Clock, Millis, SystemClock};
 use crate::phone::PhoneSettings;
 use crate::phone::events::PhoneEvents;
 use crate::phone::message::MessageVoice;
@@ -21,6 +22,7 @@ pub struct AppState {
 struct Inner {
     store: Arc<dyn Store>,
     sealer: Option<Sealer>,
+    clock: Arc<dyn Clock>,
     phone: PhoneSettings,
     email: EmailSettings,
     events: PhoneEvents,
@@ -47,10 +49,23 @@ impl AppState {
         phone: PhoneSettings,
         email: EmailSettings,
     ) -> Self {
+        Self::with_clock(store, sealer, phone, email, Arc::new(SystemClock))
+    }
+
+    /// State that reads the time from `clock` (a [`ManualClock`](crate::ids::ManualClock)
+    /// in tests of daily caps and expiries).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        sealer: Option<Sealer>,
+        phone: PhoneSettings,
+        email: EmailSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 sealer,
+                clock,
                 phone,
                 email,
                 events: PhoneEvents::default(),
@@ -58,6 +73,11 @@ impl AppState {
                 sip: OnceLock::new(),
             }),
         }
+    }
+
+    /// Now, in Unix milliseconds, from the state's clock.
+    pub fn now_ms(&self) -> Millis {
+        self.inner.clock.now_ms()
     }
 
     /// The phone settings.
@@ -123,7 +143,7 @@ impl AppState {
         let Some(provider) = self.store().provider(circle_id, id).await? else {
             return Ok(None);
         };
-        if !crate::routes::driven(&provider.kind) {
+        if !crate::provider::driven(&provider.kind) {
             return Err(ApiError::invalid(
                 ErrorCode::ProviderInvalid,
                 format!(

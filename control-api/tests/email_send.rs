@@ -12,6 +12,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -22,6 +23,7 @@ use tower::ServiceExt as _;
 use voxgate_control_api::auth::Role;
 use voxgate_control_api::email::receive::Inbox;
 use voxgate_control_api::email::{EmailSettings, MailRetry};
+use voxgate_control_api::ids::{Clock, ManualClock, SystemClock};
 use voxgate_control_api::router;
 use voxgate_mail::listener::{Delivery, Envelope, Verdict};
 use voxgate_mail::tls::TlsSettings;
@@ -60,6 +62,11 @@ fn settings(ca_pem: &Path, cap: i64) -> EmailSettings {
 
 impl Rig {
     async fn new(cap: i64, extra_spec: Value) -> Self {
+        Self::with_clock(cap, extra_spec, Arc::new(SystemClock)).await
+    }
+
+    /// A rig whose control API reads the time from `clock`.
+    async fn with_clock(cap: i64, extra_spec: Value, clock: Arc<dyn Clock>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let certs = TestCerts::create(dir.path()).expect("certs");
         std::fs::create_dir_all(dir.path().join("dovecot")).expect("dovecot dir");
@@ -76,7 +83,9 @@ impl Rig {
             &dovecot.maildir_root(),
         )
         .expect("submission server");
-        let app = App::with_email(support::sqlite().await, settings(&certs.ca_pem, cap)).await;
+        let app =
+            App::with_email_clock(support::sqlite().await, settings(&certs.ca_pem, cap), clock)
+                .await;
         let rig = Self {
             app,
             submission,
@@ -852,6 +861,58 @@ async fn exactly_the_daily_cap_of_concurrent_sends_succeeds() {
         ),
         (Some(5), Some(5), Some(0))
     );
+}
+
+/// The cap counts per UTC day on the control API's clock: full at 23:59:59, a second later
+/// the new day has the whole cap again, and `rate-status` says when each day resets.
+#[tokio::test]
+async fn the_daily_cap_resets_at_utc_midnight() {
+    // 2026-12-07T23:59:59Z.
+    let clock = Arc::new(ManualClock::at(1_796_687_999_000));
+    let rig = Rig::with_clock(2, json!({}), clock.clone()).await;
+    let send = |n: u32| {
+        rig.post(
+            "send",
+            json!({"to": format!("u{n}@x.test"), "subject": format!("n{n}"), "text": "t"}),
+        )
+    };
+    for n in 0..2 {
+        let sent = send(n).await;
+        assert_eq!(sent.status, StatusCode::OK, "{n}: {}", sent.body);
+    }
+    let capped = send(2).await;
+    assert_eq!(
+        (capped.status, capped.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "EMAIL_DAILY_CAP_REACHED")
+    );
+    let today = ok(&rig.get("rate-status").await).clone();
+    assert_eq!(
+        (
+            today["remaining"].as_i64(),
+            today["reset_at"].as_str(),
+            today["day"].as_str()
+        ),
+        (
+            Some(0),
+            Some("2026-12-08T00:00:00.000Z"),
+            Some("2026-12-07")
+        ),
+        "{today}"
+    );
+    clock.advance(1_000);
+    let tomorrow = ok(&rig.get("rate-status").await).clone();
+    assert_eq!(
+        (
+            tomorrow["sent"].as_i64(),
+            tomorrow["remaining"].as_i64(),
+            tomorrow["reset_at"].as_str()
+        ),
+        (Some(0), Some(2), Some("2026-12-09T00:00:00.000Z")),
+        "{tomorrow}"
+    );
+    let sent = send(3).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert_eq!(rig.submission.log_entries().len(), 3);
 }
 
 #[tokio::test]

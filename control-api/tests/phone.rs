@@ -14,7 +14,8 @@ use voxgate_control_api::auth::Role;
 use voxgate_control_api::bootstrap::create_key;
 use voxgate_control_api::carrier::Credentials;
 use voxgate_control_api::element::ElementType;
-use voxgate_control_api::ids::{new_id, now_ms};
+use voxgate_control_api::email::EmailSettings;
+use voxgate_control_api::ids::{Clock, ManualClock, SystemClock, new_id, now_ms};
 use voxgate_control_api::phone::message::{MessageVoice, SpokenAudio};
 use voxgate_control_api::phone::{PhoneSettings, SandboxCarrier, SandboxSettings};
 use voxgate_control_api::secrets::{Sealer, Secret};
@@ -46,6 +47,16 @@ impl Reply {
 
 impl Rig {
     async fn new(db: TestDb, sandbox_pool: &[&str], cap: i64) -> Self {
+        Self::with_clock(db, sandbox_pool, cap, Arc::new(SystemClock)).await
+    }
+
+    /// A rig whose control API reads the time from `clock`.
+    async fn with_clock(
+        db: TestDb,
+        sandbox_pool: &[&str],
+        cap: i64,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let sim = Simulator::start(SimConfig::default())
             .await
             .expect("simulator");
@@ -69,7 +80,13 @@ impl Rig {
             },
             ..PhoneSettings::default()
         };
-        let state = AppState::with_phone(db.store(), Some(Sealer::new(&[7; 32])), phone);
+        let state = AppState::with_clock(
+            db.store(),
+            Some(Sealer::new(&[7; 32])),
+            phone,
+            EmailSettings::default(),
+            clock,
+        );
         let admin = create_key(&*db.store(), "a", Role::Admin)
             .await
             .expect("key");
@@ -1829,4 +1846,90 @@ async fn quick_start_claim_a_sandbox_number_and_send_a_test_sms() {
     let at_carrier = rig.sim_sms_with("Hello from Triform");
     assert_eq!(at_carrier.len(), 1, "{at_carrier:?}");
     assert_eq!(at_carrier[0]["from"], "+46766860031");
+}
+
+/// The sandbox's SMS cap is per UTC day: at the cap a send is refused, and a second past
+/// midnight the circle may send again. The control API's clock stands still in between.
+#[tokio::test]
+async fn the_sandbox_sms_cap_resets_at_utc_midnight() {
+    // 2026-12-07T23:59:59Z.
+    let clock = Arc::new(ManualClock::at(1_796_687_999_000));
+    let rig = Rig::with_clock(support::sqlite().await, &["+46766860041"], 2, clock.clone()).await;
+    let created = rig
+        .post(
+            "/api/a/ops/create",
+            json!({"element_type": "phone-number", "slug": "capped"}),
+        )
+        .await;
+    assert!(created.status.is_success(), "{:?}", created.body);
+    let claimed = rig
+        .call(
+            reqwest::Method::POST,
+            "/api/a/capped/ops/claim_sandbox_number",
+            None,
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{:?}", claimed.body);
+    assert_eq!(claimed.body["claimed_at"], "2026-12-07T23:59:59.000Z");
+    let send = |n: u32| {
+        rig.post(
+            "/api/a/capped/ops/send-sms",
+            json!({"to": "+46700000000", "body": format!("message {n}")}),
+        )
+    };
+    for n in 0..2 {
+        let sent = send(n).await;
+        assert_eq!(sent.status, StatusCode::OK, "{n}: {:?}", sent.body);
+    }
+    let capped = send(2).await;
+    assert_eq!(
+        (capped.status, capped.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "PHONE_SANDBOX_LIMIT"),
+        "{:?}",
+        capped.body
+    );
+    clock.advance(1_000);
+    let next_day = send(3).await;
+    assert_eq!(next_day.status, StatusCode::OK, "{:?}", next_day.body);
+    assert_eq!(rig.sim_sms_with("message 2").len(), 0);
+    assert_eq!(rig.sim_sms_with("message 3").len(), 1);
+}
+
+/// A call message's audio URL lives `audio_token_ttl_seconds` on the control API's clock:
+/// fetched a millisecond before the end it plays, at the end it is the same 404 as an
+/// unknown file. The callee never answers, so nothing but the clock ends the URL.
+#[tokio::test]
+async fn a_call_message_audio_url_expires_after_its_ttl() {
+    let clock = Arc::new(ManualClock::at(1_796_687_999_000));
+    let rig = Rig::with_clock(support::sqlite().await, &[], 10, clock.clone()).await;
+    rig.provisioned("main").await;
+    rig.state.set_voice(Arc::new(TestVoice::default()));
+    let to = "+46700000124";
+    let callee = json!({"number": to, "behaviour": "no-answer"});
+    rig.sim(reqwest::Method::POST, "/sim/callees", callee).await;
+    let placed = rig
+        .post(
+            "/api/a/main/ops/call-message",
+            json!({"to": to, "message": "The doors close at nine."}),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::OK, "{:?}", placed.body);
+    let ttl_ms = placed.body["audio_token_ttl_seconds"]
+        .as_i64()
+        .expect("ttl")
+        * 1000;
+    let audio_url = placed.body["audio_url"].as_str().expect("url").to_owned();
+    let fetch = || async {
+        rig.http
+            .get(&audio_url)
+            .send()
+            .await
+            .expect("fetch")
+            .status()
+    };
+    assert_eq!(fetch().await, StatusCode::OK);
+    clock.advance(ttl_ms - 1);
+    assert_eq!(fetch().await, StatusCode::OK);
+    clock.advance(1);
+    assert_eq!(fetch().await, StatusCode::NOT_FOUND);
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{Millis, new_id, now_ms, rfc3339};
+use crate::ids::{Millis, new_id, rfc3339};
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
 use crate::store::{ActivityRecord, Element};
@@ -39,7 +39,7 @@ pub async fn record(
         status,
         duration_ms,
         key_id: Some(key_id.to_owned()),
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     if let Err(e) = state.store().record_activity(&record).await {
         tracing::warn!(code = e.code(), element = %element.id, "recording activity failed");
@@ -194,7 +194,7 @@ pub async fn stats(
             ));
         }
     };
-    let since = now_ms() - DAY_MS * i64::from(days);
+    let since = state.now_ms() - DAY_MS * i64::from(days);
     let summary = state.store().activity_summary(&element.id, since).await?;
     let versions = state.store().element_versions(&element.id).await?.len();
     let per_day = |n: i64| n as f64 / f64::from(days);

@@ -20,7 +20,7 @@ use super::sealed::MASK;
 use super::{ElementType, ElementView};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{now_ms, rfc3339};
+use crate::ids::rfc3339;
 use crate::state::AppState;
 use crate::store::Element;
 
@@ -132,7 +132,7 @@ pub async fn export(state: &AppState, elements: &[Element]) -> Result<Bundle, Ap
     let envelope = Envelope {
         format: FORMAT.to_owned(),
         version: VERSION,
-        exported_at: rfc3339(now_ms()),
+        exported_at: rfc3339(state.now_ms()),
         elements: exported,
     };
     let bytes = serde_json::to_vec(&envelope).map_err(|e| ApiError::Store(e.to_string()))?;
@@ -262,12 +262,12 @@ async fn import_one(
     if let Some(element) = state.store().element(&caller.circle.id, &view.slug).await? {
         state
             .store()
-            .set_element_readme(&element.id, &item.readme, now_ms())
+            .set_element_readme(&element.id, &item.readme, state.now_ms())
             .await?;
         if item.meta.is_object() {
             state
                 .store()
-                .set_element_meta(&element.id, &item.meta, now_ms())
+                .set_element_meta(&element.id, &item.meta, state.now_ms())
                 .await?;
         }
     }

@@ -15,10 +15,10 @@ use super::merge::merge;
 use super::{ElementType, ElementView, check_name};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::routes::plain_text;
+use crate::ids::{new_id, rfc3339};
 use crate::state::AppState;
 use crate::store::{Element, ElementChange};
+use crate::validate::plain_text;
 
 /// Attempts of an update that loses a version race to a concurrent one.
 pub const UPDATE_ATTEMPTS: usize = 3;
@@ -228,7 +228,7 @@ pub async fn create(
         element_type.as_str(),
         body.slug,
         validated.spec,
-        now_ms(),
+        state.now_ms(),
     );
     if let Some(n) = body.name {
         element.name = n;
@@ -291,17 +291,17 @@ pub async fn update(
         };
         match state
             .store()
-            .update_element(&current.id, current.version, change, now_ms())
+            .update_element(&current.id, current.version, change, state.now_ms())
             .await
         {
             Ok(saved) => return Ok(ElementView::new(saved, validated.warnings)),
             Err(e) if e.error_code() == ErrorCode::ElementVersionConflict => {
                 if attempt == UPDATE_ATTEMPTS {
-                    return Err(e);
+                    return Err(e.into());
                 }
                 current = reload(state, &current).await?;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     Err(ApiError::conflict(
@@ -338,7 +338,7 @@ pub async fn update_meta(
     }
     state
         .store()
-        .set_element_meta(&element.id, &meta, now_ms())
+        .set_element_meta(&element.id, &meta, state.now_ms())
         .await?;
     Ok(ElementView::new(reload(state, element).await?, Vec::new()))
 }
@@ -420,7 +420,7 @@ pub async fn restore(
         note: Some(&before),
     };
     let snapped = store
-        .update_element(&element.id, element.version, snapshot, now_ms())
+        .update_element(&element.id, element.version, snapshot, state.now_ms())
         .await?;
     let restored = format!("Restored from v{}", body.version);
     let change = ElementChange {
@@ -430,7 +430,7 @@ pub async fn restore(
         note: Some(&restored),
     };
     let saved = store
-        .update_element(&element.id, snapped.version, change, now_ms())
+        .update_element(&element.id, snapped.version, change, state.now_ms())
         .await?;
     Ok(ElementView::new(saved, validated.warnings))
 }
@@ -447,7 +447,7 @@ pub async fn set_enabled(
     }
     state
         .store()
-        .set_element_state(&element.id, enabled, reason, now_ms())
+        .set_element_state(&element.id, enabled, reason, state.now_ms())
         .await?;
     Ok(ElementView::new(reload(state, element).await?, Vec::new()))
 }
@@ -462,7 +462,10 @@ pub async fn delete(
     if element.element_type == ElementType::PhoneNumber.as_str() {
         crate::phone::numbers::before_delete(state, element).await?;
     }
-    state.store().delete_element(&element.id, now_ms()).await?;
+    state
+        .store()
+        .delete_element(&element.id, state.now_ms())
+        .await?;
     tracing::info!(circle = %caller.circle.name, slug = %element.slug, key = %caller.key_id,
         "element deleted");
     Ok(Deleted {
@@ -499,7 +502,7 @@ pub async fn readme_update(
     }
     state
         .store()
-        .set_element_readme(&element.id, &body.content, now_ms())
+        .set_element_readme(&element.id, &body.content, state.now_ms())
         .await?;
     Ok(Readme {
         content: body.content,

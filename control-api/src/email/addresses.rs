@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::address::Address;
 use crate::element::email::{EmailSpec, spec_of};
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{now_ms, rfc3339};
+use crate::ids::rfc3339;
 use crate::state::AppState;
 use crate::store::{AddressRecord, Element};
 
@@ -72,7 +72,7 @@ pub async fn provision(
         address: address.as_str().to_owned(),
         circle_id: element.circle_id.clone(),
         element_id: element.id.clone(),
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     // The primary key decides a race: the loser reads who won.
     if state.store().email().insert_address(&record).await? {

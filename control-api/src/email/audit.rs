@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::e164::clip;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::ids::{new_id, rfc3339};
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
 use crate::store::EmailEvent;
@@ -63,7 +63,7 @@ pub async fn record(
         message: subject.message.map(str::to_owned),
         address: subject.address.map(str::to_owned),
         detail,
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     state.store().email().insert_event(&event).await?;
     let data = view(&event);

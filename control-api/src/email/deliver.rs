@@ -26,7 +26,7 @@ use super::account;
 use super::audit::{self, Subject};
 use super::suppress;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{now_ms, rfc3339};
+use crate::ids::rfc3339;
 use crate::phone::sms::utc_day;
 use crate::state::AppState;
 use crate::store::{Element, EmailMessage, Outcome};
@@ -43,7 +43,7 @@ const STALE: Duration = Duration::from_secs(600);
 ///
 /// 429 `EMAIL_DAILY_CAP_REACHED` (retryable: tomorrow) when the cap is reached.
 pub async fn count(state: &AppState, element: &Element) -> Result<String, ApiError> {
-    let day = utc_day(now_ms());
+    let day = utc_day(state.now_ms());
     let cap = state.email().daily_cap_per_circle;
     if state
         .store()
@@ -81,7 +81,7 @@ pub async fn refund(state: &AppState, circle_id: &str, day: &str) {
 
 /// `rate-status`: the circle's cap, what it sent today and what is left.
 pub async fn rate_status(state: &AppState, circle_id: &str) -> Result<RateStatus, ApiError> {
-    let now = now_ms();
+    let now = state.now_ms();
     let day = utc_day(now);
     let cap = state.email().daily_cap_per_circle;
     let sent = state.store().email().sends_on(circle_id, &day).await?;
@@ -128,7 +128,7 @@ pub async fn dispatch(state: &AppState, message: EmailMessage) -> Result<EmailMe
             &["queued", "approved"],
             "sending",
             None,
-            now_ms(),
+            state.now_ms(),
         )
         .await?
     {
@@ -137,7 +137,7 @@ pub async fn dispatch(state: &AppState, message: EmailMessage) -> Result<EmailMe
     }
     let result = submit(state, &message).await;
     let attempts = message.attempts + 1;
-    let now = now_ms();
+    let now = state.now_ms();
     let subject = Subject {
         element_id: Some(&message.element_id),
         message: Some(&message.id),
@@ -296,7 +296,7 @@ async fn submit(state: &AppState, message: &EmailMessage) -> Result<String, Fail
     let element = store
         .element_by_id(&message.element_id)
         .await
-        .map_err(setup)?
+        .map_err(|e| setup(e.into()))?
         .ok_or_else(|| Failure {
             code: ErrorCode::ElementNotFound,
             message: "the element was deleted".to_owned(),
@@ -312,7 +312,7 @@ async fn submit(state: &AppState, message: &EmailMessage) -> Result<String, Fail
         .email()
         .message_raw(&message.id)
         .await
-        .map_err(setup)?
+        .map_err(|e| setup(e.into()))?
         .unwrap_or_default();
     let settings = state.email();
     let submitter = Submitter::new(
@@ -374,7 +374,7 @@ pub async fn run(state: AppState, shutdown: impl std::future::Future<Output = ()
     loop {
         // A message left `sending` or `approved` by a crash (or a failed write) goes back
         // to the queue: mail is sent at least once, like an MTA's queue.
-        let stale = now_ms() - i64::try_from(STALE.as_millis()).unwrap_or(i64::MAX);
+        let stale = state.now_ms() - i64::try_from(STALE.as_millis()).unwrap_or(i64::MAX);
         match state.store().email().requeue_stale(stale).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
@@ -385,7 +385,7 @@ pub async fn run(state: AppState, shutdown: impl std::future::Future<Output = ()
                 tracing::warn!(error = %e, "email retry worker cannot requeue stale messages")
             }
         }
-        match state.store().email().due_messages(now_ms(), 20).await {
+        match state.store().email().due_messages(state.now_ms(), 20).await {
             Ok(due) => {
                 for message in due {
                     if let Err(e) = dispatch(&state, message).await {

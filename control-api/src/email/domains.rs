@@ -54,7 +54,7 @@ use super::address::is_domain;
 use super::audit::{self, Subject};
 use crate::e164::clip;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::ids::{new_id, rfc3339};
 use crate::secrets::Secret;
 use crate::state::AppState;
 use crate::store::{DomainRecord, Element};
@@ -332,7 +332,7 @@ pub async fn add(
         token: new_id("vgv"),
         managed: false,
         verified_at: None,
-        created_at: now_ms(),
+        created_at: state.now_ms(),
         dkim_key,
         dkim_public,
     };
@@ -408,7 +408,7 @@ pub async fn verify(
     if !found.iter().any(|text| text.trim() == want) {
         return Err(not_yet(&name, &want, &found));
     }
-    let now = now_ms();
+    let now = state.now_ms();
     state
         .store()
         .email()
@@ -508,7 +508,7 @@ pub async fn bootstrap(
             )
         })?;
     let domain = parse_domain(&format!("{circle_name}.{first}"))?;
-    let now = now_ms();
+    let now = state.now_ms();
     let fresh = DomainRecord {
         id: new_id("dom"),
         circle_id: element.circle_id.clone(),

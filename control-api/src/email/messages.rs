@@ -44,7 +44,7 @@ pub async fn list(
         }
     };
     if let Some(status) = &query.status {
-        crate::routes::plain_text(ErrorCode::InvalidQuery, "status", status, 32)?;
+        crate::validate::plain_text(ErrorCode::InvalidQuery, "status", status, 32)?;
     }
     let filter = MessageFilter {
         direction,

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::audit::{self, Subject};
 use super::deliver;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::now_ms;
 use crate::phone::check_enabled;
 use crate::phone::page::{check_limit, cut, decode_token, encode_token};
 use crate::state::AppState;
@@ -135,13 +134,13 @@ async fn take_pending(
     to: &str,
 ) -> Result<EmailMessage, ApiError> {
     if let Some(reason) = &review.reason {
-        crate::routes::plain_text(ErrorCode::InvalidBody, "reason", reason, 500)?;
+        crate::validate::plain_text(ErrorCode::InvalidBody, "reason", reason, 500)?;
     }
     let message = draft(state, element, &review.message_id).await?;
     let moved = state
         .store()
         .email()
-        .transition(&message.id, &["pending"], to, Some(key_id), now_ms())
+        .transition(&message.id, &["pending"], to, Some(key_id), state.now_ms())
         .await?;
     if moved {
         return Ok(message);
@@ -187,7 +186,7 @@ pub async fn approve(
         state
             .store()
             .email()
-            .transition(&message.id, &["approved"], "pending", None, now_ms())
+            .transition(&message.id, &["approved"], "pending", None, state.now_ms())
             .await?;
         return Err(e);
     }

@@ -22,7 +22,7 @@ use super::deliver::view;
 use super::suppress;
 use crate::element::email::EmailMode;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms};
+use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::{Element, EmailMessage, Recipients, ThreadMessage};
 
@@ -164,7 +164,7 @@ async fn receive(
     raw: &[u8],
 ) -> Result<(), ApiError> {
     let spec = crate::element::email::spec_of(element)?;
-    let message = record_of(element, envelope, mail);
+    let message = record_of(element, envelope, mail, state.now_ms());
     state.store().email().insert_message(&message, raw).await?;
     let mut stored = message;
     if let Err(e) = after_storing(state, element, &spec, mail, &mut stored).await {
@@ -180,8 +180,12 @@ async fn receive(
 }
 
 /// The stored record of a received message.
-fn record_of(element: &Element, envelope: &Envelope, mail: &Inbound) -> EmailMessage {
-    let now = now_ms();
+fn record_of(
+    element: &Element,
+    envelope: &Envelope,
+    mail: &Inbound,
+    now: crate::ids::Millis,
+) -> EmailMessage {
     let sender = mail
         .from
         .clone()

@@ -10,11 +10,10 @@ use super::address::Address;
 use super::audit::{self, Subject};
 use crate::e164::clip;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::now_ms;
 use crate::phone::page::{check_limit, cut};
-use crate::routes::plain_text;
 use crate::state::AppState;
 use crate::store::{Contact, Element, Suppression};
+use crate::validate::plain_text;
 
 /// `add-suppression` / `remove-suppression`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -116,7 +115,7 @@ pub async fn add(
         source: MANUAL_SOURCE.to_owned(),
         detail: None,
         created_by: Some(key_id.to_owned()),
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     let added = state.store().email().insert_suppression(&entry).await?;
     if added {
@@ -197,7 +196,7 @@ pub async fn set_consent(
         address: address.to_string(),
         consent: change.consent.clone(),
         source: source.to_owned(),
-        updated_at: now_ms(),
+        updated_at: state.now_ms(),
     };
     let previous = state
         .store()
@@ -253,7 +252,7 @@ pub async fn bounced(
         source: "bounce".to_owned(),
         detail: Some(diagnostic.chars().take(1000).collect()),
         created_by: None,
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     if state.store().email().insert_suppression(&entry).await? {
         audit::record(
@@ -288,7 +287,7 @@ pub async fn unsubscribed(
         source: "unsubscribe".to_owned(),
         detail: None,
         created_by: None,
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     if state.store().email().insert_suppression(&entry).await? {
         audit::record(state, circle_id, "unsubscribed", subject, json!({})).await?;

@@ -20,7 +20,7 @@ use super::audit::{self, Subject};
 use super::suppress;
 use crate::auth::hash_key;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms};
+use crate::ids::new_id;
 use crate::state::AppState;
 
 /// The transparent 1x1 GIF served for opens.
@@ -210,7 +210,7 @@ async fn hit(state: &AppState, id: &str, kind: &str) -> Result<Option<String>, A
         return Ok(None);
     }
     let email = state.store().email();
-    let Some(tracking) = email.hit_tracking(&hash_key(id), now_ms()).await? else {
+    let Some(tracking) = email.hit_tracking(&hash_key(id), state.now_ms()).await? else {
         return Ok(None);
     };
     if tracking.kind != kind {
@@ -280,7 +280,7 @@ async fn unsubscribe_inner(
         return Ok(None);
     }
     let email = state.store().email();
-    let Some(tracking) = email.hit_tracking(&hash_key(id), now_ms()).await? else {
+    let Some(tracking) = email.hit_tracking(&hash_key(id), state.now_ms()).await? else {
         return Ok(None);
     };
     let Some(message) = email.message_by_id(&tracking.message).await? else {

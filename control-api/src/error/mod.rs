@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::Role;
+use crate::store::StoreError;
 
 mod code;
 
@@ -243,26 +244,13 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        // PostgreSQL's 22021 (character_not_in_repertoire): text with a NUL character got
-        // past the doors' checks (`routes::refuse_nul_in_*`); it is the request's fault,
-        // and nothing was stored.
-        if let sqlx::Error::Database(d) = &e
-            && d.code().as_deref() == Some("22021")
-        {
-            return Self::invalid(
-                ErrorCode::InvalidBody,
-                "text may not contain a NUL character (\\u0000, %00)",
-            );
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Backend(cause) => Self::Store(cause),
+            StoreError::Conflict { code, message } => Self::Conflict { code, message },
+            StoreError::Invalid { code, message } => Self::Invalid { code, message },
         }
-        Self::Store(e.to_string())
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for ApiError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        Self::Store(format!("migrations: {e}"))
     }
 }
 

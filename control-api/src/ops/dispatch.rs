@@ -18,8 +18,9 @@ use super::{CircleCx, ElementCx, Op, RawInput, Run, circle_ops, element_ops, not
 use crate::auth::Caller;
 use crate::element::ElementType;
 use crate::error::{ApiError, ErrorCode};
-use crate::routes::{Path, refuse_nul_in_json, refuse_nul_in_query};
+use crate::routes::Path;
 use crate::state::AppState;
+use crate::validate::{refuse_nul_in_json, refuse_nul_in_query};
 
 /// The largest request body of an operation (email attachments may be 20 MiB, a third more
 /// in base64; axum's default is 2 MB).

@@ -19,7 +19,7 @@ use crate::e164::E164;
 use crate::e164::clip;
 use crate::element::phone::PhoneSpec;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::ids::{new_id, rfc3339};
 use crate::state::AppState;
 use crate::store::{AgentRecord, CallRecord, CallTurn, Element};
 
@@ -233,14 +233,14 @@ pub async fn hung_up(
                 "failed"
             }
             .to_owned();
-            placed.ended_at = Some(now_ms());
+            placed.ended_at = Some(state.now_ms());
             placed.end_reason = Some(format!("carrier:{}", clip(&hangup.state)));
             state.store().update_call(&placed).await?;
         }
         return Ok(());
     }
     let number = number_of(element)?;
-    let now = now_ms();
+    let now = state.now_ms();
     let answered = hangup.start.is_some() && hangup.state == "success";
     let incoming = hangup.direction != "outgoing";
     let record = CallRecord {
@@ -453,7 +453,14 @@ pub(crate) async fn dialing_for(
     };
     let thread = directory::thread(state.store(), &route, to.as_str()).await?;
     let agent_id = route.agent.map(|a| a.id);
-    Ok(dialing(element, number, to, agent_id, thread.map(|t| t.id)))
+    Ok(dialing(
+        element,
+        number,
+        to,
+        agent_id,
+        thread.map(|t| t.id),
+        state.now_ms(),
+    ))
 }
 
 /// A new outbound call record from the element's `number` to `to`, `dialing`, with a
@@ -464,6 +471,7 @@ pub(crate) fn dialing(
     to: &E164,
     agent_id: Option<String>,
     thread_id: Option<String>,
+    now: crate::ids::Millis,
 ) -> CallRecord {
     let id = new_id("cal");
     CallRecord {
@@ -477,7 +485,7 @@ pub(crate) fn dialing(
         state: "dialing".to_owned(),
         agent_id,
         thread_id,
-        started_at: now_ms(),
+        started_at: now,
         answered_at: None,
         ended_at: None,
         end_reason: None,
@@ -547,7 +555,7 @@ pub(crate) async fn place(
         }
         Err(error) => {
             record.state = "failed".to_owned();
-            record.ended_at = Some(now_ms());
+            record.ended_at = Some(state.now_ms());
             record.error = Some(error.code().to_owned());
             state.store().update_call(&record).await?;
             Err(error)

@@ -17,7 +17,7 @@ use crate::auth::hash_key;
 use crate::carrier::webhook::{DeliveryReport, DeliveryStatus, Hangup, InboundSms, VoiceStart};
 use crate::directory;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms};
+use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::{Element, SmsRecord, ThreadMessage};
 
@@ -91,7 +91,7 @@ pub async fn inbound_sms(
             "the SMS is not addressed to this token's number",
         ));
     }
-    let now = now_ms();
+    let now = state.now_ms();
     let parts = super::segments::count(&sms.message);
     let record = SmsRecord {
         id: new_id("sms"),
@@ -186,7 +186,7 @@ pub async fn delivery_report(
             &report.id,
             report.status.as_str(),
             report.delivered,
-            now_ms(),
+            state.now_ms(),
         )
         .await?;
     let name = match report.status {

@@ -26,7 +26,7 @@ use crate::auth::hash_key;
 use crate::carrier::webhook::Hangup;
 use crate::e164::{E164, clip};
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms};
+use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::{CallAudio, CallRecord, CallTurn, Element};
 
@@ -171,11 +171,11 @@ pub async fn call_message(
         }
     })?;
 
-    let now = now_ms();
+    let now = state.now_ms();
     if let Err(e) = state.store().purge_call_audio(now).await {
         tracing::warn!(error = %e, "clearing expired message audio failed");
     }
-    let mut record = super::calls::dialing(element, &number, &to, None, None);
+    let mut record = super::calls::dialing(element, &number, &to, None, None, state.now_ms());
     record.from = from;
     record.whenhangup_url = whenhangup_url;
     state.store().insert_call(&record).await?;
@@ -210,7 +210,10 @@ pub async fn call_message(
     let carrier_id = match placed {
         Ok(id) => id,
         Err(error) => {
-            state.store().expire_call_audio(&audio.id, now_ms()).await?;
+            state
+                .store()
+                .expire_call_audio(&audio.id, state.now_ms())
+                .await?;
             return Err(error);
         }
     };
@@ -248,7 +251,7 @@ pub async fn audio(state: &AppState, file: &str, token: Option<&str>) -> Result<
     let token = token.filter(|t| t.len() <= 128).ok_or_else(missing)?;
     state
         .store()
-        .call_audio_bytes(id, &hash_key(token), now_ms())
+        .call_audio_bytes(id, &hash_key(token), state.now_ms())
         .await?
         .ok_or_else(missing)
 }
@@ -261,7 +264,7 @@ pub(crate) async fn hung_up(
     spoken: &CallAudio,
     hangup: &Hangup,
 ) -> Result<(), ApiError> {
-    let now = now_ms();
+    let now = state.now_ms();
     // Played or not, the audio's job is done: end its URL before the record says
     // so, so that nobody who sees the call finished can still fetch the message.
     state.store().expire_call_audio(&spoken.id, now).await?;

@@ -15,7 +15,7 @@ use crate::carrier::Doing;
 use crate::e164::clip;
 use crate::element::ElementType;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::ids::{new_id, rfc3339};
 use crate::state::AppState;
 use crate::store::{Element, NumberRecord};
 
@@ -26,8 +26,14 @@ async fn save(state: &AppState, element: &Element, change: &Value) -> Result<Ele
     let validated = ElementType::PhoneNumber.validate(&spec)?;
     state
         .store()
-        .save_spec(&element.id, element.version, &validated.spec, now_ms())
+        .save_spec(
+            &element.id,
+            element.version,
+            &validated.spec,
+            state.now_ms(),
+        )
         .await
+        .map_err(ApiError::from)
 }
 
 /// `claim_sandbox_number` answer.
@@ -84,7 +90,7 @@ pub async fn claim_sandbox(state: &AppState, element: &Element) -> Result<Claime
     let pool = &state.phone().sandbox.pool;
     let lease = state
         .store()
-        .lease_sandbox(&element.circle_id, &element.id, pool, now_ms())
+        .lease_sandbox(&element.circle_id, &element.id, pool, state.now_ms())
         .await?
         .ok_or_else(|| ApiError::Unavailable {
             code: ErrorCode::PhoneSandboxExhausted,
@@ -250,8 +256,8 @@ pub async fn provision(
             agent_id: spec.telephony_agent.clone(),
             inbound_enabled: true,
             outbound_enabled: true,
-            created_at: now_ms(),
-            updated_at: now_ms(),
+            created_at: state.now_ms(),
+            updated_at: state.now_ms(),
         })
         .await?;
     let hooks = register_hooks(state, &saved).await?;
@@ -389,7 +395,7 @@ async fn register_hooks(state: &AppState, element: &Element) -> Result<Webhooks,
         .map_err(|f| f.into_api(Doing::Other))?;
     state
         .store()
-        .set_hook(&element.id, Some(&hash), now_ms())
+        .set_hook(&element.id, Some(&hash), state.now_ms())
         .await?;
     Ok(shown)
 }
@@ -431,7 +437,10 @@ pub async fn release(state: &AppState, element: &Element) -> Result<Released, Ap
         .deallocate_number(&id)
         .await
         .map_err(|f| f.into_api(Doing::Other))?;
-    state.store().set_hook(&element.id, None, now_ms()).await?;
+    state
+        .store()
+        .set_hook(&element.id, None, state.now_ms())
+        .await?;
     if let Some(registered) = state.store().number_by_e164(&number).await?
         && registered.circle_id == element.circle_id
     {
@@ -572,6 +581,9 @@ pub async fn before_delete(state: &AppState, element: &Element) -> Result<(), Ap
         ));
     }
     state.store().release_sandbox(&element.id).await?;
-    state.store().set_hook(&element.id, None, now_ms()).await?;
+    state
+        .store()
+        .set_hook(&element.id, None, state.now_ms())
+        .await?;
     Ok(())
 }

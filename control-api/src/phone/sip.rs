@@ -31,7 +31,7 @@ use serde_json::json;
 use super::{check_enabled, spec_of};
 use crate::e164::{E164, clip};
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{new_id, now_ms};
+use crate::ids::new_id;
 use crate::secrets::Secret;
 use crate::state::AppState;
 use crate::store::{Element, ProviderRecord};
@@ -448,7 +448,7 @@ pub async fn dial(
         trunk,
         ring_timeout_s: timeout,
     });
-    let store = state.store_arc();
+    let (state, store) = (state.clone(), state.store_arc());
     let (call_id, sip_call_id) = (record.id.clone(), record.carrier_call_id.clone());
     tokio::spawn(async move {
         let Err(failure) = outcome.await else {
@@ -468,7 +468,7 @@ pub async fn dial(
             _ => "failed",
         }
         .to_owned();
-        placed.ended_at = Some(now_ms());
+        placed.ended_at = Some(state.now_ms());
         placed.end_reason = Some(match failure {
             SipFailure::Status(status) => format!("sip:{status}"),
             SipFailure::Timeout => "sip:timeout".to_owned(),

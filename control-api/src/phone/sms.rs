@@ -18,7 +18,7 @@ use crate::carrier::{Doing, ElksClient, Failure, ListQuery, NewSms, time};
 use crate::e164::{E164, clip};
 use crate::element::phone::PhoneSpec;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{Millis, new_id, now_ms, rfc3339};
+use crate::ids::{Millis, new_id, rfc3339};
 use crate::state::AppState;
 use crate::store::{Element, SmsRecord};
 
@@ -183,7 +183,7 @@ pub async fn send(state: &AppState, element: &Element, input: SendSms) -> Result
     }
     let client = client_for(state, element, &spec).await?;
     let parts = segments::count(&input.body);
-    let now = now_ms();
+    let now = state.now_ms();
     let day = utc_day(now);
     if spec.sandbox_managed {
         let cap = state.phone().sandbox.sms_daily_cap;
@@ -339,7 +339,13 @@ pub(crate) async fn dispatch(
                     return Err(fail(state, record, f, attempts, true).await);
                 }
                 let _ = store
-                    .sms_attempted(&record.id, failure_code(&f), attempts, false, now_ms())
+                    .sms_attempted(
+                        &record.id,
+                        failure_code(&f),
+                        attempts,
+                        false,
+                        state.now_ms(),
+                    )
                     .await;
                 look_first = f.maybe_reached();
                 tokio::time::sleep(backoff(spec, retry)).await;
@@ -376,7 +382,7 @@ async fn settle(
             &status,
             answer.cost,
             attempts,
-            now_ms(),
+            state.now_ms(),
         )
         .await
         .map_err(|e| Failure::Protocol {
@@ -413,7 +419,7 @@ async fn fail(
     let code = failure_code(&f);
     if let Err(e) = state
         .store()
-        .sms_attempted(&record.id, code, attempts, final_, now_ms())
+        .sms_attempted(&record.id, code, attempts, final_, state.now_ms())
         .await
     {
         tracing::error!(sms = %record.id, code = e.code(), "recording a failed SMS attempt");

@@ -12,9 +12,7 @@ use crate::agent::{AgentBody, AgentView};
 use crate::auth::{Caller, Role};
 use crate::element::merge::merge;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::ids::{new_id, now_ms};
 use crate::state::AppState;
-use crate::store::AgentRecord;
 
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -69,30 +67,9 @@ pub(crate) async fn create(
     Body(patch): Body<Value>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
     allow(&caller, &headers, Role::Write)?;
-    let record = new_agent(&caller.circle.id, &patch)?;
+    let record = crate::agent::new_record(&caller.circle.id, &patch)?;
     state.store().insert_agent(&record).await?;
     Ok((StatusCode::CREATED, Json(AgentView::new(record)?)))
-}
-
-/// A new agent of `circle_id` from the defaults and `patch`.
-pub(crate) fn new_agent(circle_id: &str, patch: &Value) -> Result<AgentRecord, ApiError> {
-    if !patch.is_object() {
-        return Err(ApiError::invalid(
-            ErrorCode::AgentInvalid,
-            "an agent is a JSON object",
-        ));
-    }
-    let mut body = AgentBody::defaults();
-    merge(&mut body, patch);
-    let body = AgentBody::validate(&body)?;
-    let now = now_ms();
-    Ok(AgentRecord {
-        id: new_id("agt"),
-        circle_id: circle_id.to_owned(),
-        body: serde_json::to_value(body).map_err(|e| ApiError::Store(e.to_string()))?,
-        created_at: now,
-        updated_at: now,
-    })
 }
 
 /// Get an agent.
@@ -142,7 +119,7 @@ pub(crate) async fn update(
     merge(&mut record.body, &patch);
     let body = AgentBody::validate(&record.body)?;
     record.body = serde_json::to_value(body).map_err(|e| ApiError::Store(e.to_string()))?;
-    record.updated_at = now_ms();
+    record.updated_at = state.now_ms();
     if !state.store().update_agent(&record).await? {
         return Err(not_found(&id));
     }

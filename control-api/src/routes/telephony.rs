@@ -16,7 +16,8 @@ use super::{Account, Path, Query, UserBody, plain_text};
 use crate::auth::{Caller, Role};
 use crate::e164::{E164, clip};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::ids::{new_id, rfc3339};
+use crate::provider::driven;
 use crate::secrets::Secret;
 use crate::state::AppState;
 use crate::store::{NumberPatch, NumberRecord, ProviderRecord};
@@ -253,7 +254,7 @@ pub(crate) async fn create_number(
         ));
     }
     check_agent(&state, &caller.circle.id, body.agent_id.as_deref()).await?;
-    let now = now_ms();
+    let now = state.now_ms();
     let record = NumberRecord {
         id: new_id("num"),
         circle_id: caller.circle.id.clone(),
@@ -291,7 +292,7 @@ pub(crate) async fn pin_number(
         agent_id: body.agent_id,
         inbound_enabled: body.inbound_enabled,
         outbound_enabled: body.outbound_enabled,
-        updated_at: now_ms(),
+        updated_at: state.now_ms(),
     };
     if state
         .store()
@@ -379,12 +380,6 @@ impl From<ProviderRecord> for ProviderView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ProviderList {
     providers: Vec<ProviderView>,
-}
-
-/// The providers voxgate places and takes calls (or mail) through. Others are stored,
-/// sealed, and listed, but not used.
-pub(crate) fn driven(provider: &str) -> bool {
-    matches!(provider, "46elks" | "sip" | "email")
 }
 
 /// Add a carrier credential (`handlers.CreateProviderRequest`): `provider`, `label`,
@@ -576,7 +571,7 @@ pub(crate) async fn create_provider(
         username: login.username,
         sealed_secret,
         registrar: login.registrar,
-        created_at: now_ms(),
+        created_at: state.now_ms(),
     };
     state.store().insert_provider(&record).await?;
     tracing::info!(provider = %record.id, key = %caller.key_id, "provider credential added");

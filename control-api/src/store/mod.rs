@@ -8,20 +8,21 @@
 //! refused, not merged), and references (a provider in use is not deleted).
 
 mod email;
+mod error;
 mod records;
 mod sql;
 
 use async_trait::async_trait;
 
 pub use email::*;
+pub use error::StoreError;
 pub use records::*;
 pub use sql::{Backend, SqlStore};
 
-use crate::error::ApiError;
 use crate::ids::Millis;
 
 /// Every store result.
-pub type StoreResult<T> = Result<T, ApiError>;
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What the control API and the call recorder keep.
 #[async_trait]

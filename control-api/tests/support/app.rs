@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -13,6 +14,7 @@ use tower::ServiceExt as _;
 use voxgate_control_api::auth::Role;
 use voxgate_control_api::bootstrap::create_key;
 use voxgate_control_api::email::EmailSettings;
+use voxgate_control_api::ids::{Clock, SystemClock};
 use voxgate_control_api::phone::PhoneSettings;
 use voxgate_control_api::secrets::Sealer;
 use voxgate_control_api::{AppState, router};
@@ -50,11 +52,17 @@ impl App {
 
     /// An app whose email operations use `email` (test CA, DNS server, platform, cap).
     pub async fn with_email(db: TestDb, email: EmailSettings) -> Self {
-        let state = AppState::with_settings(
+        Self::with_email_clock(db, email, Arc::new(SystemClock)).await
+    }
+
+    /// An app with `email` settings that reads the time from `clock`.
+    pub async fn with_email_clock(db: TestDb, email: EmailSettings, clock: Arc<dyn Clock>) -> Self {
+        let state = AppState::with_clock(
             db.store(),
             Some(Sealer::new(&[9; 32])),
             PhoneSettings::default(),
             email,
+            clock,
         );
         Self::with_state(db, state).await
     }

@@ -169,7 +169,7 @@ fn is_uid(text: &str) -> bool {
 
 /// A stored message of the element.
 async fn stored(state: &AppState, element: &Element, id: &str) -> Result<GotMessage, ApiError> {
-    crate::routes::plain_text(ErrorCode::InvalidQuery, "message_id", id, 64)?;
+    crate::validate::plain_text(ErrorCode::InvalidQuery, "message_id", id, 64)?;
     let message = state.store().email().message(&element.id, id).await?;
     message
         .map(|m| GotMessage::Stored(Box::new(crate::email::deliver::MessageView::of(&m))))

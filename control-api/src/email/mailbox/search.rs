@@ -67,7 +67,7 @@ pub struct SearchResult {
 fn criteria(query: &SearchQuery) -> Result<Search, ApiError> {
     for (field, value) in [("text", &query.text), ("from", &query.from)] {
         if let Some(value) = value {
-            crate::routes::plain_text(ErrorCode::InvalidQuery, field, value, MAX_SEARCH_CHARS)?;
+            crate::validate::plain_text(ErrorCode::InvalidQuery, field, value, MAX_SEARCH_CHARS)?;
             if value.is_empty() {
                 return Err(ApiError::invalid(
                     ErrorCode::InvalidQuery,

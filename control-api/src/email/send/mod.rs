@@ -32,7 +32,6 @@ use super::audit::{self, Subject};
 use super::deliver;
 use crate::element::email::{EmailSpec, SendPolicy};
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::now_ms;
 use crate::phone::check_enabled;
 use crate::state::AppState;
 use crate::store::{Element, EmailMessage, Recipients};
@@ -182,7 +181,7 @@ pub async fn reply(
                     content: text,
                     channel: "email".to_owned(),
                     call_id: None,
-                    created_at: now_ms(),
+                    created_at: state.now_ms(),
                 },
             )
             .await?;

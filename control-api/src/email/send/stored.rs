@@ -10,7 +10,7 @@ use crate::email::account::Account;
 use crate::email::domains::signing_key;
 use crate::email::track;
 use crate::error::ApiError;
-use crate::ids::{new_id, now_ms};
+use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::{Element, EmailMessage};
 
@@ -27,7 +27,7 @@ pub(super) async fn store(
 ) -> Result<EmailMessage, ApiError> {
     let id = new_id("eml");
     let message_id = format!("{id}@{}", account.from.domain());
-    let now = now_ms();
+    let now = state.now_ms();
     let mut outgoing = Outgoing {
         from: account.from.to_string(),
         from_name: account.from_name.clone(),

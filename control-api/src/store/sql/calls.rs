@@ -4,8 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::{flag, json, unless_duplicate};
-use crate::error::ApiError;
 use crate::ids::{Millis, new_id};
+use crate::store::StoreError;
 use crate::store::{CallRecord, CallTurn, StoreResult, Thread, ThreadMessage};
 
 const CALL_COLUMNS: &str = "id, circle_id, carrier_call_id, number, direction, from_number, \
@@ -288,7 +288,7 @@ pub(super) async fn thread(
     unless_duplicate(inserted)?;
     let row = find()
         .await?
-        .ok_or_else(|| ApiError::Store("thread vanished after insert".to_owned()))?;
+        .ok_or_else(|| StoreError::Backend("thread vanished after insert".to_owned()))?;
     thread_row(&row)
 }
 

@@ -4,8 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::unless_duplicate;
-use crate::error::ApiError;
 use crate::ids::{new_id, now_ms};
+use crate::store::StoreError;
 use crate::store::{Circle, KeyRecord, NewKey, StoreResult};
 
 fn circle(row: &AnyRow) -> StoreResult<Circle> {
@@ -40,7 +40,7 @@ pub(super) async fn ensure(pool: &AnyPool, name: &str) -> StoreResult<Circle> {
     unless_duplicate(inserted)?;
     by_name(pool, name)
         .await?
-        .ok_or_else(|| ApiError::Store(format!("circle {name:?} vanished after insert")))
+        .ok_or_else(|| StoreError::Backend(format!("circle {name:?} vanished after insert")))
 }
 
 pub(super) async fn insert_key(pool: &AnyPool, key: &NewKey) -> StoreResult<()> {
@@ -76,7 +76,7 @@ pub(super) async fn key_by_hash(pool: &AnyPool, hash: &str) -> StoreResult<Optio
         circle: circle(&row)?,
         role: role
             .parse()
-            .map_err(|_| ApiError::Store(format!("stored role {role:?}")))?,
+            .map_err(|_| StoreError::Backend(format!("stored role {role:?}")))?,
     }))
 }
 

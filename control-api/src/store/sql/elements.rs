@@ -4,8 +4,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::{flag, is_unique_violation, json};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ErrorCode;
 use crate::ids::Millis;
+use crate::store::StoreError;
 use crate::store::{Element, ElementChange, ElementVersion, StoreResult};
 
 /// An element row's columns (for [`element`]).
@@ -64,7 +65,7 @@ pub(super) async fn insert(pool: &AnyPool, e: &Element) -> StoreResult<()> {
     match inserted {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err) => {
-            return Err(ApiError::conflict(
+            return Err(StoreError::conflict(
                 ErrorCode::ElementSlugTaken,
                 format!("an element with slug {:?} exists in this circle", e.slug),
             ));
@@ -163,7 +164,7 @@ pub(super) async fn update(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(ApiError::conflict(
+        return Err(StoreError::conflict(
             ErrorCode::ElementVersionConflict,
             format!("the element changed since version {expected}; read it and try again"),
         ));

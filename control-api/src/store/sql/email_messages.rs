@@ -9,8 +9,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::{flag, json};
-use crate::error::ApiError;
 use crate::ids::Millis;
+use crate::store::StoreError;
 use crate::store::{EmailMessage, MessageFilter, Outcome, StoreResult};
 
 /// Every column but `raw`.
@@ -21,12 +21,12 @@ const COLUMNS: &str = "id, circle_id, element_id, direction, kind, status, messa
 
 /// `value` as stored JSON text.
 fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| ApiError::Store(format!("JSON to store: {e}")))
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("JSON to store: {e}")))
 }
 
 /// Stored JSON text as a `T`.
 fn from_json<T: DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| ApiError::Store(format!("stored JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::Backend(format!("stored JSON: {e}")))
 }
 
 fn message(row: &AnyRow) -> StoreResult<EmailMessage> {

@@ -36,8 +36,9 @@ use super::{
     ProviderRecord, SandboxLease, SmsRecord, Store, StoreResult, Suppression, Thread,
     ThreadMessage, Tracking,
 };
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ErrorCode;
 use crate::ids::Millis;
+use crate::store::StoreError;
 
 /// Which database a [`SqlStore`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +64,7 @@ impl SqlStore {
     ///
     /// # Errors
     ///
-    /// [`ApiError::Store`] if the file cannot be opened or migrated.
+    /// [`StoreError::Backend`] if the file cannot be opened or migrated.
     pub async fn open_sqlite(path: &Path) -> StoreResult<Self> {
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Self::connect(&url).await
@@ -73,7 +74,7 @@ impl SqlStore {
     ///
     /// # Errors
     ///
-    /// [`ApiError::Invalid`] (`STORE_URL_INVALID`) for any other scheme, [`ApiError::Store`]
+    /// [`StoreError::Invalid`] (`STORE_URL_INVALID`) for any other scheme, [`StoreError::Backend`]
     /// if the database cannot be reached or migrated.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
@@ -82,7 +83,7 @@ impl SqlStore {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else {
-            return Err(ApiError::invalid(
+            return Err(StoreError::invalid(
                 ErrorCode::StoreUrlInvalid,
                 "store.url must start with postgres:// (or sqlite:)",
             ));
@@ -156,7 +157,7 @@ fn flag(value: bool) -> i64 {
 
 /// JSON text from the database.
 fn json(text: &str) -> StoreResult<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| ApiError::Store(format!("stored JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::Backend(format!("stored JSON: {e}")))
 }
 
 #[async_trait]

@@ -4,7 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 use super::is_unique_violation;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ErrorCode;
+use crate::store::StoreError;
 use crate::store::{NumberPatch, NumberRecord, ProviderRecord, StoreResult};
 
 fn provider(row: &AnyRow) -> StoreResult<ProviderRecord> {
@@ -84,7 +85,7 @@ pub(super) async fn delete_provider(
         .await?
         .try_get("n")?;
     if users > 0 {
-        return Err(ApiError::conflict(
+        return Err(StoreError::conflict(
             ErrorCode::ProviderInUse,
             format!("{users} number(s) use this provider; delete or move them first"),
         ));
@@ -97,7 +98,7 @@ pub(super) async fn delete_provider(
         .map_err(|e| match &e {
             // A number registered between the count and the delete.
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                ApiError::conflict(ErrorCode::ProviderInUse, "a number uses this provider")
+                StoreError::conflict(ErrorCode::ProviderInUse, "a number uses this provider")
             }
             _ => e.into(),
         })?;
@@ -124,7 +125,7 @@ pub(super) async fn insert_number(pool: &AnyPool, n: &NumberRecord) -> StoreResu
     .await;
     match inserted {
         Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::invalid(
+        Err(e) if is_unique_violation(&e) => Err(StoreError::invalid(
             ErrorCode::NumberExists,
             format!("{} is registered already", n.number),
         )),
