@@ -187,3 +187,68 @@ fn parsers_do_not_panic_on_prefixes() {
         }
     }
 }
+
+/// What a message writes parses back to the same message (the property the `elks_message`
+/// fuzz target checks on arbitrary frames), for frames built from the protocol's own
+/// pieces with arbitrary, escaped and non-ASCII text in every string.
+mod round_trip {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9+]{0,20}",
+            any::<String>(),
+            Just("\"\\/\u{1}\u{e9}\u{1F600}".to_owned()),
+        ]
+    }
+
+    fn frame() -> impl Strategy<Value = String> {
+        let json = |s: &str| serde_json::to_string(s).expect("json string");
+        prop_oneof![
+            (text(), text(), text()).prop_map(move |(c, f, t)| format!(
+                r#"{{"t":"hello","callid":{},"from":{},"to":{}}}"#,
+                json(&c),
+                json(&f),
+                json(&t)
+            )),
+            (
+                prop_oneof![Just("done"), Just("hangup"), Just("error")],
+                proptest::option::of(text())
+            )
+                .prop_map(move |(r, m)| match m {
+                    Some(m) => format!(r#"{{"t":"bye","reason":"{r}","message":{}}}"#, json(&m)),
+                    None => format!(r#"{{"t":"bye","reason":"{r}"}}"#),
+                }),
+            "[A-Za-z0-9+/]{0,16}={0,2}".prop_map(|d| format!(r#"{{"t":"audio","data":"{d}"}}"#)),
+            text().prop_map(move |t| format!(r#"{{"t":{}}}"#, json(&t))),
+            prop_oneof![
+                Just("pcm_8000"),
+                Just("pcm_16000"),
+                Just("pcm_24000"),
+                Just("ulaw"),
+                Just("alaw"),
+                Just("opus")
+            ]
+            .prop_map(|f| format!(r#"{{"t":"listening","format":"{f}"}}"#)),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn written_messages_parse_back_the_same(frame in frame()) {
+            if let Ok(message) = Incoming::parse(&frame) {
+                let json = message.to_json();
+                prop_assert_eq!(Incoming::parse(&json), Ok(message), "{}", json);
+            }
+            if let Ok(message) = Outgoing::parse(&frame) {
+                let json = message.to_json();
+                prop_assert_eq!(Outgoing::parse(&json), Ok(message), "{}", json);
+            }
+        }
+    }
+}
