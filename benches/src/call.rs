@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::leg::{CallLog, Heard, Leg};
+use crate::leg::{CallLog, CallerLeg, Heard};
 
 /// A clip encoded in the call's wire format, with its speech offsets.
 #[derive(Debug, Clone)]
@@ -91,7 +91,12 @@ struct Spoken {
 }
 
 /// Runs `script` on `leg`, speaking `clips` from index `seed` on, and measures the call.
-pub async fn run<L: Leg>(leg: L, clips: &[WireClip], script: Script, seed: usize) -> CallOutcome {
+pub async fn run<L: CallerLeg>(
+    leg: L,
+    clips: &[WireClip],
+    script: Script,
+    seed: usize,
+) -> CallOutcome {
     let start = Instant::now();
     let mut spoken = Vec::new();
     let result = talk(&leg, clips, script, seed, start, &mut spoken).await;
@@ -103,7 +108,7 @@ pub async fn run<L: Leg>(leg: L, clips: &[WireClip], script: Script, seed: usize
     outcome
 }
 
-async fn talk<L: Leg>(
+async fn talk<L: CallerLeg>(
     leg: &L,
     clips: &[WireClip],
     script: Script,
@@ -165,13 +170,13 @@ async fn talk<L: Leg>(
 }
 
 /// Whether the audio since `since` has played out, plus `pause`.
-fn played<L: Leg>(leg: &L, since: Instant, pause: Duration) -> bool {
+fn played<L: CallerLeg>(leg: &L, since: Instant, pause: Duration) -> bool {
     leg.playout_end_since(since)
         .is_some_and(|end| Instant::now() >= end + pause)
 }
 
 /// Streams silence until `done` or the server closes; fails after `patience`.
-async fn wait_until<L: Leg>(
+async fn wait_until<L: CallerLeg>(
     leg: &L,
     patience: Duration,
     what: &str,

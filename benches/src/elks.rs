@@ -1,16 +1,16 @@
-//! The 46elks Realtime leg, over the bridge crate's simulated carrier (`Caller`).
+//! The 46elks Realtime leg, over the bridge crate's simulated carrier (`SimulatedCall`).
 
 use std::time::{Duration, Instant};
 
 use voxgate_bridge::Format;
-use voxgate_bridge::caller::{Caller, CallerConfig, ReceivedMsg, Recording};
+use voxgate_bridge::caller::{CallerConfig, ReceivedMsg, Recording, SimulatedCall};
 
-use crate::leg::{CallLog, Heard, Leg, paced};
+use crate::leg::{CallLog, CallerLeg, Heard, paced};
 
 /// One 46elks call.
 #[derive(Debug)]
 pub struct ElksLeg {
-    caller: Caller,
+    caller: SimulatedCall,
     format: Format,
     silence: Vec<u8>,
 }
@@ -35,7 +35,7 @@ impl ElksLeg {
             wait_timeout: Duration::from_secs(15),
             ..CallerConfig::default()
         };
-        let mut caller = Caller::connect_with(url, config).await?;
+        let mut caller = SimulatedCall::connect_with(url, config).await?;
         match caller.hello(callid, "+46700000001", "+46766861004").await {
             Ok((listening, _sending)) => {
                 let mut silence =
@@ -82,7 +82,7 @@ fn heard(r: &Recording, since: Instant) -> impl Iterator<Item = Heard> + '_ {
         })
 }
 
-impl Leg for ElksLeg {
+impl CallerLeg for ElksLeg {
     async fn stream(&self, bytes: &[u8]) -> anyhow::Result<Instant> {
         let rate = u64::from(self.format.rate().hz()) * self.format.bytes_per_sample() as u64;
         let mut text = String::new();

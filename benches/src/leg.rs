@@ -44,7 +44,7 @@ pub struct CallLog {
 }
 
 /// The carrier side of one call.
-pub trait Leg: Send + Sync {
+pub trait CallerLeg: Send + Sync {
     /// Streams wire bytes (in the call's format) in real time, 20 ms per message, each
     /// leaving when its last sample would have been spoken. Returns when streaming started.
     fn stream(&self, bytes: &[u8]) -> impl Future<Output = anyhow::Result<Instant>> + Send;

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use voxgate_bridge::caller::socket::{self, Socket};
 
-use crate::leg::{CallLog, Heard, Leg, paced};
+use crate::leg::{CallLog, CallerLeg, Heard, paced};
 
 /// 20 ms of μ-law silence.
 const SILENCE: [u8; 160] = [0xff; 160];
@@ -166,7 +166,7 @@ fn on_text(
     }
 }
 
-impl Leg for TwilioLeg {
+impl CallerLeg for TwilioLeg {
     async fn stream(&self, bytes: &[u8]) -> anyhow::Result<Instant> {
         paced(bytes, BYTES_PER_SECOND, |chunk| {
             let seq = self.next_sequence();

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{Agent, Report, TOKEN, next_report, prompt, serve, ulaw_round_trip, whole_frames};
-use voxgate_bridge::caller::{Caller, Chunking, convert};
+use voxgate_bridge::caller::{Chunking, SimulatedCall, convert};
 use voxgate_bridge::message::ByeReason;
 use voxgate_bridge::ws::PATH;
 use voxgate_bridge::{BridgeError, Event, Format, SessionConfig};
@@ -38,20 +38,22 @@ async fn wrong_or_missing_token_is_refused_with_401() {
         format!("{base}?token=nope"),
         format!("{base}?token={TOKEN}x"),
     ] {
-        match Caller::connect(&bad).await {
+        match SimulatedCall::connect(&bad).await {
             Err(BridgeError::ConnectFailed(reason)) => assert!(reason.contains("401"), "{reason}"),
             other => panic!("{bad}: expected a 401, got {other:?}"),
         }
     }
     assert!(url.contains(PATH));
-    let ok = Caller::connect(&url).await.expect("right token connects");
+    let ok = SimulatedCall::connect(&url)
+        .await
+        .expect("right token connects");
     ok.close().await;
 }
 
 /// Streams a real prompt through an echoing agent and checks what comes back, frame-exact.
 async fn echo_call(format: Format, chunking: Chunking) {
     let (url, mut reports) = serve(formats(format, format), Agent::Echo).await;
-    let mut caller = Caller::connect(&url).await.expect("connect");
+    let mut caller = SimulatedCall::connect(&url).await.expect("connect");
     let formats = caller.hello("echo-1", "+46701234567", "+46766861234").await;
     assert_eq!(formats.expect("hello answered"), (format, format));
 
@@ -114,7 +116,7 @@ async fn barge_in_interrupts_the_agent_and_resumes_with_sending() {
     let talk = ulaw_round_trip(&prompt("agent-alreadyon"));
     let agent = Agent::TalkThenEcho(talk.clone().into());
     let (url, mut reports) = serve(formats(Format::Ulaw, Format::Ulaw), agent).await;
-    let mut caller = Caller::connect(&url).await.expect("connect");
+    let mut caller = SimulatedCall::connect(&url).await.expect("connect");
     caller
         .hello("barge-1", "+46701234567", "+46766861234")
         .await
@@ -183,7 +185,7 @@ async fn barge_in_interrupts_the_agent_and_resumes_with_sending() {
 
 /// One misbehaving carrier connection: what it sends, and the code it must end with.
 async fn bad_call(url: String, case: &'static str) -> (&'static str, bool) {
-    let mut caller = Caller::connect(&url).await.expect("connect");
+    let mut caller = SimulatedCall::connect(&url).await.expect("connect");
     if case != "audio-before-hello" {
         caller
             .hello(case, "+46700000000", "+46766861234")
@@ -216,7 +218,7 @@ async fn bad_input_ends_only_its_own_session() {
         ..formats(Format::Ulaw, Format::Ulaw)
     };
     let (url, mut reports) = serve(config, Agent::Echo).await;
-    let mut healthy = Caller::connect(&url).await.expect("connect");
+    let mut healthy = SimulatedCall::connect(&url).await.expect("connect");
     healthy
         .hello("healthy", "+46701234567", "+46766861234")
         .await
@@ -282,7 +284,7 @@ async fn our_hangup_waits_for_the_carrier_bye() {
     let talk = ulaw_round_trip(&prompt("agent-loginok"));
     let agent = Agent::TalkThenHangup(talk.clone().into());
     let (url, mut reports) = serve(formats(Format::Ulaw, Format::Ulaw), agent).await;
-    let mut caller = Caller::connect(&url).await.expect("connect");
+    let mut caller = SimulatedCall::connect(&url).await.expect("connect");
     caller
         .hello("bye-1", "+46701234567", "+46766861234")
         .await

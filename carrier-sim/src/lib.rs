@@ -16,7 +16,7 @@
 //! - **Calls**: the callee answers, is busy or does not answer ([`/sim/callees`](#controls));
 //!   an answered call runs its call actions (`connect`, `play`, `hangup`). A `connect` to a
 //!   `ws://`/`wss://` URL opens the Realtime WebSocket (doc §1) with
-//!   [`voxgate_bridge::caller::Caller`] and speaks a script of recorded Asterisk prompts.
+//!   [`voxgate_bridge::caller::SimulatedCall`] and speaks a script of recorded Asterisk prompts.
 //! - **Controls** under `/sim` (no auth, JSON): inbound SMS and calls, fault injection,
 //!   undeliverable numbers, balances, and `GET /sim/state`, everything the simulator holds.
 //!

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
-use voxgate_bridge::caller::{Caller, Chunking, ReceivedMsg};
+use voxgate_bridge::caller::{Chunking, ReceivedMsg, SimulatedCall};
 use voxgate_bridge::ws::{self, CallHandler, WsConfig};
 use voxgate_bridge::{Format, SessionConfig};
 use voxgate_media::SampleRate;
@@ -102,8 +102,8 @@ impl Server {
         }
     }
 
-    async fn call(&self, callid: &str) -> Caller {
-        let mut caller = Caller::connect(&self.url).await.expect("connect");
+    async fn call(&self, callid: &str) -> SimulatedCall {
+        let mut caller = SimulatedCall::connect(&self.url).await.expect("connect");
         caller
             .hello(callid, "+46700000001", "+46766860000")
             .await
@@ -395,7 +395,7 @@ async fn bad_input_ends_only_its_own_call() {
             ("huge", vec!["x".repeat(2 << 20)]),
         ];
         for (case, messages) in cases {
-            let mut caller = Caller::connect(&server.url).await.expect("connect");
+            let mut caller = SimulatedCall::connect(&server.url).await.expect("connect");
             caller
                 .hello(case, "+46700000002", "+46766860000")
                 .await
@@ -408,7 +408,7 @@ async fn bad_input_ends_only_its_own_call() {
                 .await
                 .unwrap_or_else(|e| panic!("{case}: not closed: {e}"));
         }
-        let caller = Caller::connect(&server.url).await.expect("connect");
+        let caller = SimulatedCall::connect(&server.url).await.expect("connect");
         caller
             .send_text(r#"{"t":"audio","data":"AAAA"}"#.to_owned())
             .expect("send");
@@ -416,7 +416,7 @@ async fn bad_input_ends_only_its_own_call() {
             .wait_closed()
             .await
             .expect("audio before hello closes");
-        let mut caller = Caller::connect(&server.url).await.expect("connect");
+        let mut caller = SimulatedCall::connect(&server.url).await.expect("connect");
         caller
             .hello("binary", "+46700000002", "+46766860000")
             .await

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::sync::broadcast;
-use voxgate_bridge::caller::{Caller, Chunking};
+use voxgate_bridge::caller::{Chunking, SimulatedCall};
 use voxgate_bridge::ws;
 use voxgate_media::SampleRate;
 use voxgate_pipeline::events::CallEvent;
@@ -76,7 +76,7 @@ async fn call(
     mut events: broadcast::Receiver<CallEvent>,
     wav: &Path,
 ) -> anyhow::Result<()> {
-    let mut caller = Caller::connect(url).await?;
+    let mut caller = SimulatedCall::connect(url).await?;
     let (_, send) = caller
         .hello("demo-call", "+46700000001", "+46766860000")
         .await?;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::free_port;
-use voxgate_bridge::caller::{Caller, Chunking};
+use voxgate_bridge::caller::{Chunking, SimulatedCall};
 use voxgate_media::SampleRate;
 
 const CONFIG: &str = r#"
@@ -51,7 +51,7 @@ fn get(port: u16, path: &str, key: &str) -> (u16, Value) {
 /// One call: greeting, one question, the answer, hang up.
 async fn call(port: u16, token: &str, callid: &str, from: &str) {
     let url = format!("ws://127.0.0.1:{port}/api/webhooks/46elks/voice/ws?token={token}");
-    let mut caller = Caller::connect(&url).await.expect("connect");
+    let mut caller = SimulatedCall::connect(&url).await.expect("connect");
     caller
         .hello(callid, from, "+46766860000")
         .await

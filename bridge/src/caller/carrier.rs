@@ -18,7 +18,7 @@ use crate::message::{Bye, ByeReason, Incoming, Outgoing};
 
 pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The recording, shared between the receive task and the [`Caller`](super::Caller), and a
+/// The recording, shared between the receive task and the [`SimulatedCall`](super::SimulatedCall), and a
 /// counter bumped on every change so waiters need no polling.
 #[derive(Debug)]
 pub(super) struct Shared {

@@ -1,8 +1,8 @@
 //! **IO edge, test support** (feature `caller`): a simulated 46elks, the carrier side of the
 //! protocol, for integration tests and the latency harness.
 //!
-//! [`Caller::connect`] opens the WebSocket as 46elks would; [`Caller::hello`] sends `hello`
-//! and waits for `listening` and `sending`; [`Caller::stream`] sends caller audio paced in
+//! [`SimulatedCall::connect`] opens the WebSocket as 46elks would; [`SimulatedCall::hello`] sends `hello`
+//! and waits for `listening` and `sending`; [`SimulatedCall::stream`] sends caller audio paced in
 //! real time, in chunks of any duration or byte count; a background task records every
 //! message the server sends with its arrival time ([`Recording`]), plays received audio on a
 //! simulated real-time playout clock, answers each `sync` when the audio before it has
@@ -43,7 +43,7 @@ pub use recording::{Received, ReceivedMsg, Recording};
 pub struct CallerConfig {
     /// What happens to `sync` requests pending at an `interrupt`. Default: dropped.
     pub sync_on_interrupt: SyncOnInterrupt,
-    /// How long [`Caller::wait_for`] waits before failing. Default 10 s.
+    /// How long [`SimulatedCall::wait_for`] waits before failing. Default 10 s.
     pub wait_timeout: Duration,
 }
 
@@ -75,7 +75,7 @@ impl Chunking {
     }
 }
 
-/// What [`Caller::stream`] sent.
+/// What [`SimulatedCall::stream`] sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Streamed {
     /// When streaming started (the first sample's capture time).
@@ -88,7 +88,7 @@ pub struct Streamed {
 
 /// A simulated 46elks call on one WebSocket.
 #[derive(Debug)]
-pub struct Caller {
+pub struct SimulatedCall {
     config: CallerConfig,
     out: mpsc::UnboundedSender<Message>,
     shared: Arc<Shared>,
@@ -98,7 +98,7 @@ pub struct Caller {
     hello_at: Option<Instant>,
 }
 
-impl Caller {
+impl SimulatedCall {
     /// Connects to `url` (e.g. `ws://127.0.0.1:8080/api/webhooks/46elks/voice/ws?token=...`).
     pub async fn connect(url: &str) -> Result<Self, BridgeError> {
         Self::connect_with(url, CallerConfig::default()).await

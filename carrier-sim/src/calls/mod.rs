@@ -7,7 +7,7 @@
 //!   actions, hang up, charge, post `whenhangup`.
 //! - [`actions`]: the call-action interpreter (`connect`, `play`, `hangup`, doc §3.5).
 //! - [`realtime`]: a `connect` to a `ws://`/`wss://` URL, spoken through the bridge's
-//!   simulated carrier ([`voxgate_bridge::caller::Caller`]).
+//!   simulated carrier ([`voxgate_bridge::caller::SimulatedCall`]).
 //!
 //! The call object has the documented keys (doc §2.5): `id`, `direction`, `from`, `to`,
 //! `created`, `start` (once answered), `state` (`ongoing`, then `success`, `busy` or

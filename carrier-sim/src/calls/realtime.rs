@@ -1,7 +1,7 @@
 //! **IO edge**: a `connect` to a WebSocket URL, the Realtime Voice leg (doc §1).
 //!
 //! 46elks is the WebSocket client: it opens the socket, sends `hello{callid, from, to}` and
-//! waits for `listening` and `sending`. [`Caller`] from `voxgate-bridge` plays that part
+//! waits for `listening` and `sending`. [`SimulatedCall`] from `voxgate-bridge` plays that part
 //! (playout clock, `sync` answers, `interrupt`, the final `bye`); this module drives it with
 //! a simulated person: wait for the agent's greeting, say each script prompt in real time
 //! (8 kHz Asterisk recordings, resampled to the `listening` format), wait for the agent's
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use voxgate_bridge::BridgeError;
-use voxgate_bridge::caller::{Caller, Chunking, Received, ReceivedMsg};
+use voxgate_bridge::caller::{Chunking, Received, ReceivedMsg, SimulatedCall};
 use voxgate_media::SampleRate;
 
 use super::Realtime;
@@ -44,7 +44,7 @@ pub(crate) async fn converse(sim: &Arc<Sim>, ctx: &CallCtx, url: &str) -> Result
         ..Realtime::default()
     };
     save(sim, &ctx.id, realtime.clone());
-    let mut caller = match Caller::connect(url).await {
+    let mut caller = match SimulatedCall::connect(url).await {
         Ok(caller) => caller,
         Err(e) => {
             realtime.notes.push(format!("connect: {e}"));
@@ -81,7 +81,7 @@ pub(crate) async fn converse(sim: &Arc<Sim>, ctx: &CallCtx, url: &str) -> Result
 }
 
 /// The person's side of the conversation. Returns early when the socket closes.
-async fn speak(caller: &Caller, speaker: &Speaker, began: Instant, realtime: &mut Realtime) {
+async fn speak(caller: &SimulatedCall, speaker: &Speaker, began: Instant, realtime: &mut Realtime) {
     match caller
         .listen_until_greeted(speaker.quiet, speaker.max_wait)
         .await
@@ -132,12 +132,12 @@ async fn speak(caller: &Caller, speaker: &Speaker, began: Instant, realtime: &mu
     }
 }
 
-fn closed(caller: &Caller) -> bool {
+fn closed(caller: &SimulatedCall) -> bool {
     caller.inspect(|r| r.closed_at.is_some())
 }
 
 /// Copies what the carrier received into `realtime`.
-fn snapshot(caller: &Caller, began: Instant, realtime: &mut Realtime) {
+fn snapshot(caller: &SimulatedCall, began: Instant, realtime: &mut Realtime) {
     caller.inspect(|recording| {
         realtime.agent_audio = recording.agent_audio();
         realtime.agent_rate = recording.sending().map_or(0, |f| f.rate().hz());

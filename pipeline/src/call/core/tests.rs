@@ -5,7 +5,7 @@ mod rig;
 
 use proptest::prelude::*;
 
-use self::rig::{Caller, Engines, Rig, VadTiming, ms};
+use self::rig::{CallerScript, Engines, Rig, VadTiming, ms};
 use crate::agent::AgentConfig;
 use crate::call::EndReason;
 use crate::events::CallEvent;
@@ -13,15 +13,15 @@ use crate::events::CallEvent;
 const FULL_REPLY: &str = "We open at nine. We close at five on weekdays.";
 
 /// The greeting plays for about 2.6 s; the caller speaks after it.
-fn caller(speech: &[(u64, u64)], hangup: Option<u64>) -> Caller {
-    Caller {
+fn caller(speech: &[(u64, u64)], hangup: Option<u64>) -> CallerScript {
+    CallerScript {
         speech: speech.iter().map(|&(a, b)| (ms(a), ms(b))).collect(),
         digits: Vec::new(),
         hangup: hangup.map(ms),
     }
 }
 
-fn call(engines: Engines, vad: VadTiming, caller: Caller, until: u64) -> Rig {
+fn call(engines: Engines, vad: VadTiming, caller: CallerScript, until: u64) -> Rig {
     call_as(AgentConfig::default(), engines, vad, caller, until)
 }
 
@@ -29,7 +29,7 @@ fn call_as(
     agent: AgentConfig,
     engines: Engines,
     vad: VadTiming,
-    caller: Caller,
+    caller: CallerScript,
     until: u64,
 ) -> Rig {
     let mut rig = Rig::new(agent, engines, vad, caller);

@@ -283,7 +283,7 @@ impl Carrier {
 
 /// What the caller does, in call time (from `hello`).
 #[derive(Debug, Clone, Default)]
-pub(super) struct Caller {
+pub(super) struct CallerScript {
     /// Spans of loud speech.
     pub(super) speech: Vec<(Duration, Duration)>,
     /// Key presses.
@@ -301,7 +301,7 @@ pub(super) struct Rig {
     pub(super) carrier: Carrier,
     vad: Arc<Mutex<VadState>>,
     engines: Engines,
-    caller: Caller,
+    caller: CallerScript,
     /// The next caller frame's call time.
     next_frame: Duration,
     reply: Option<(ReplyId, VecDeque<(Instant, ReplyEvent)>)>,
@@ -323,7 +323,7 @@ impl Rig {
         agent: AgentConfig,
         engines: Engines,
         vad: VadTiming,
-        caller: Caller,
+        caller: CallerScript,
     ) -> Self {
         // A fixed origin: the whole run depends on nothing outside the rig.
         let t0 = Instant::now();
