@@ -867,8 +867,7 @@ async fn exactly_the_daily_cap_of_concurrent_sends_succeeds() {
 /// the new day has the whole cap again, and `rate-status` says when each day resets.
 #[tokio::test]
 async fn the_daily_cap_resets_at_utc_midnight() {
-    // 2026-12-07T23:59:59Z.
-    let clock = Arc::new(ManualClock::at(1_796_687_999_000));
+    let clock = Arc::new(ManualClock::at(support::A_SECOND_TO_MIDNIGHT_MS));
     let rig = Rig::with_clock(2, json!({}), clock.clone()).await;
     let send = |n: u32| {
         rig.post(

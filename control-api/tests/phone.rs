@@ -1852,8 +1852,7 @@ async fn quick_start_claim_a_sandbox_number_and_send_a_test_sms() {
 /// midnight the circle may send again. The control API's clock stands still in between.
 #[tokio::test]
 async fn the_sandbox_sms_cap_resets_at_utc_midnight() {
-    // 2026-12-07T23:59:59Z.
-    let clock = Arc::new(ManualClock::at(1_796_687_999_000));
+    let clock = Arc::new(ManualClock::at(support::A_SECOND_TO_MIDNIGHT_MS));
     let rig = Rig::with_clock(support::sqlite().await, &["+46766860041"], 2, clock.clone()).await;
     let created = rig
         .post(
@@ -1900,7 +1899,7 @@ async fn the_sandbox_sms_cap_resets_at_utc_midnight() {
 /// unknown file. The callee never answers, so nothing but the clock ends the URL.
 #[tokio::test]
 async fn a_call_message_audio_url_expires_after_its_ttl() {
-    let clock = Arc::new(ManualClock::at(1_796_687_999_000));
+    let clock = Arc::new(ManualClock::at(support::A_SECOND_TO_MIDNIGHT_MS));
     let rig = Rig::with_clock(support::sqlite().await, &[], 10, clock.clone()).await;
     rig.provisioned("main").await;
     rig.state.set_voice(Arc::new(TestVoice::default()));

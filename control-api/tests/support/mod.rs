@@ -108,3 +108,7 @@ pub async fn postgres() -> TestDb {
 pub async fn both() -> [TestDb; 2] {
     [sqlite().await, postgres().await]
 }
+
+/// 2026-12-07T23:59:59Z in Unix milliseconds: where the manual-clock tests start, one
+/// second before a UTC day ends.
+pub const A_SECOND_TO_MIDNIGHT_MS: i64 = 1_796_687_999_000;
